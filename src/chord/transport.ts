@@ -1,0 +1,25 @@
+/**
+ * The one seam between the Chord logic and the network. The chord core and the store call
+ * `request`; implementations are the in-memory network (src/sim), a transport that fails every
+ * call (tests), and TCP (src/net). Nothing above this interface knows which one it runs on.
+ */
+import type { Request, Response } from '../protocol/messages.js';
+
+export interface RequestOptions {
+  /** Give up after this long with a TIMEOUT error. Implementations apply a default when unset. */
+  timeoutMs?: number;
+}
+
+export interface Transport {
+  /**
+   * Sends `req` to the peer listening at `addr` and resolves with its reply.
+   * Rejects with a RingwireError: UNREACHABLE / CONNECTION_LOST / TIMEOUT when the peer is gone
+   * or silent (see `isPeerFailure`), or a RemoteError carrying the code of an error reply.
+   * Never resolves with an `error` response.
+   */
+  request(addr: string, req: Request, options?: RequestOptions): Promise<Response>;
+}
+
+/** What a peer exposes to the network: answers one request. Throwing a RingwireError is answered
+ * with an error reply carrying its code. */
+export type RequestHandler = (req: Request) => Promise<Response>;

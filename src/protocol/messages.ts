@@ -1,0 +1,120 @@
+/**
+ * The TypeScript view of proto/ringwire.proto: one object type per Envelope body, tagged by `type`,
+ * which is the body's oneof field name in camelCase (`find_successor` -> `findSuccessor`).
+ *
+ * This module is pure types plus tiny guards, so the chord and store layers (which must not import
+ * the wire code) can speak the protocol, and wire's codec maps these objects to and from protobuf
+ * without per-type glue. Field names equal the proto's camelCased names.
+ */
+import type { Id } from '../ring/id.js';
+import { ErrorCode, RingwireError } from '../errors/errors.js';
+
+/** Protocol version carried in Hello/HelloAck; a mismatch refuses the connection. */
+export const PROTOCOL_VERSION = 1;
+
+/** A peer on the ring. */
+export interface PeerRef {
+  id: Id;
+  addr: string;
+}
+
+/** A stored entry; `version` orders writes (last writer wins), `deleted` marks a tombstone. */
+export interface StoredRecord {
+  key: Uint8Array;
+  value: Uint8Array;
+  version: number;
+  deleted: boolean;
+}
+
+// --- connection setup ---
+export interface Hello { type: 'hello'; version: number; peer: PeerRef | null }
+export interface HelloAck { type: 'helloAck'; version: number; peer: PeerRef | null }
+export interface ErrorReply { type: 'error'; code: string; message: string }
+
+// --- chord ---
+export interface Ping { type: 'ping' }
+export interface Pong { type: 'pong' }
+export interface Ack { type: 'ack' }
+export interface GetState { type: 'getState' }
+export interface State { type: 'state'; self: PeerRef; predecessor: PeerRef | null; successors: PeerRef[] }
+export interface Notify { type: 'notify'; peer: PeerRef }
+export interface FindSuccessor { type: 'findSuccessor'; key: Id }
+export interface FindSuccessorReply { type: 'findSuccessorReply'; done: boolean; nodes: PeerRef[] }
+export interface Leave { type: 'leave'; peer: PeerRef; predecessor: PeerRef | null; successors: PeerRef[] }
+export interface GetInfo { type: 'getInfo' }
+export interface Info {
+  type: 'info';
+  self: PeerRef;
+  predecessor: PeerRef | null;
+  successors: PeerRef[];
+  fingers: PeerRef[];
+  keys: number;
+  stored: number;
+}
+
+// --- client key-value access ---
+export interface Lookup { type: 'lookup'; keyId: Id }
+export interface LookupReply { type: 'lookupReply'; owner: PeerRef; hops: number }
+export interface Put { type: 'put'; key: Uint8Array; value: Uint8Array }
+export interface PutReply { type: 'putReply'; version: number; copies: number; hops: number }
+export interface Get { type: 'get'; key: Uint8Array }
+export interface GetReply { type: 'getReply'; found: boolean; value: Uint8Array; version: number; hops: number }
+export interface Delete { type: 'delete'; key: Uint8Array }
+export interface DeleteReply { type: 'deleteReply'; found: boolean; version: number; hops: number }
+
+// --- store internals ---
+export interface OwnerWrite { type: 'ownerWrite'; key: Uint8Array; value: Uint8Array; deleted: boolean }
+export interface OwnerWriteReply { type: 'ownerWriteReply'; version: number; copies: number; existed: boolean }
+export interface Replicate { type: 'replicate'; records: StoredRecord[] }
+export interface Read { type: 'read'; key: Uint8Array }
+export interface ReadReply { type: 'readReply'; record: StoredRecord | null }
+
+// --- registry ---
+export interface Register { type: 'register'; peer: PeerRef }
+export interface Deregister { type: 'deregister'; peer: PeerRef }
+export interface Sample { type: 'sample'; count: number }
+export interface Members { type: 'members' }
+export interface PeerList { type: 'peerList'; peers: PeerRef[] }
+
+/** Messages that open a request (sent by the connecting side). */
+export type Request =
+  | Ping | GetState | Notify | FindSuccessor | Leave | GetInfo
+  | Lookup | Put | Get | Delete
+  | OwnerWrite | Replicate | Read
+  | Register | Deregister | Sample | Members;
+
+/** Messages that answer a request. */
+export type Response =
+  | ErrorReply | Pong | Ack | State | FindSuccessorReply | Info
+  | LookupReply | PutReply | GetReply | DeleteReply
+  | OwnerWriteReply | ReadReply | PeerList;
+
+/** Any Envelope body. */
+export type Message = Hello | HelloAck | Request | Response;
+
+export type MessageType = Message['type'];
+
+const REQUEST_TYPES: ReadonlySet<string> = new Set<Request['type']>([
+  'ping', 'getState', 'notify', 'findSuccessor', 'leave', 'getInfo',
+  'lookup', 'put', 'get', 'delete', 'ownerWrite', 'replicate', 'read',
+  'register', 'deregister', 'sample', 'members',
+]);
+
+/** True when `msg` opens a request (as opposed to answering one or setting up a connection). */
+export function isRequest(msg: Message): msg is Request {
+  return REQUEST_TYPES.has(msg.type);
+}
+
+/** Responses by type, so `expectReply(res, 'state')` is typed as State. */
+export type ResponseOf<T extends Response['type']> = Extract<Response, { type: T }>;
+
+/**
+ * Narrows a response to the expected type. An error reply is thrown by the transport before this
+ * point; any other mismatch means the remote broke the protocol, reported as PROTOCOL_ERROR.
+ */
+export function expectReply<T extends Response['type']>(res: Response, type: T): ResponseOf<T> {
+  if (res.type !== type) {
+    throw new RingwireError(ErrorCode.PROTOCOL_ERROR, `expected a ${type} reply, got ${res.type}`);
+  }
+  return res as ResponseOf<T>;
+}

@@ -1,0 +1,119 @@
+/**
+ * 160-bit identifiers on the Chord ring, without BigInt.
+ *
+ * An id is a 20-byte big-endian Uint8Array: byte 0 is the most significant. Comparing ids is a
+ * byte-wise comparison, and every interval test is built from at most two comparisons, so the hot
+ * path never allocates. Only `addPowerOfTwo` and the parsing helpers return a new array.
+ */
+import { ErrorCode, RingwireError } from '../errors/errors.js';
+
+/** An identifier on the ring: exactly ID_BYTES bytes, big-endian. Treat it as immutable. */
+export type Id = Uint8Array;
+
+/** Bytes in an id (SHA-1 output size). */
+export const ID_BYTES = 20;
+/** Bits in an id: the ring has 2^ID_BITS points. */
+export const ID_BITS = 160;
+
+const HEX = '0123456789abcdef';
+const BYTE_TO_HEX: string[] = Array.from({ length: 256 }, (_, b) => HEX[b >> 4]! + HEX[b & 15]!);
+
+/** 40 lowercase hex digits, the one text form of an id (JSON, logs, CLI). */
+export function idToHex(id: Id): string {
+  let s = '';
+  for (let i = 0; i < ID_BYTES; i++) s += BYTE_TO_HEX[id[i]!]!;
+  return s;
+}
+
+/** Parses 40 hex digits (either case). Throws INVALID_ID naming the problem otherwise. */
+export function idFromHex(hex: string): Id {
+  if (typeof hex !== 'string' || !/^[0-9a-fA-F]{40}$/.test(hex)) {
+    throw new RingwireError(ErrorCode.INVALID_ID, `an id must be 40 hex digits, got ${JSON.stringify(String(hex).slice(0, 64))}`);
+  }
+  const id = new Uint8Array(ID_BYTES);
+  for (let i = 0; i < ID_BYTES; i++) id[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return id;
+}
+
+/** True when `value` is a Uint8Array of exactly ID_BYTES bytes (checked on everything off the wire). */
+export function isId(value: unknown): value is Id {
+  return value instanceof Uint8Array && value.length === ID_BYTES;
+}
+
+/** Throws INVALID_ID unless `value` is a 20-byte id; `what` names the field in the message. */
+export function assertId(value: unknown, what: string): asserts value is Id {
+  if (!isId(value)) {
+    const len = value instanceof Uint8Array ? value.length : -1;
+    throw new RingwireError(ErrorCode.INVALID_ID, `${what} must be a ${ID_BYTES}-byte id (got ${len < 0 ? typeof value : `${len} bytes`})`);
+  }
+}
+
+/** -1, 0 or 1 as a is below, equal to or above b as unsigned 160-bit integers. */
+export function compareIds(a: Id, b: Id): -1 | 0 | 1 {
+  for (let i = 0; i < ID_BYTES; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** a == b. */
+export function idEquals(a: Id, b: Id): boolean {
+  for (let i = 0; i < ID_BYTES; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * x in the open interval (a, b), walking clockwise from a, with wrap-around.
+ * When a == b the interval is the whole circle except a itself (Chord's convention for a
+ * one-peer ring: every other id lies strictly between a peer and itself).
+ */
+export function between(a: Id, x: Id, b: Id): boolean {
+  const ab = compareIds(a, b);
+  if (ab < 0) return compareIds(a, x) < 0 && compareIds(x, b) < 0;
+  if (ab > 0) return compareIds(a, x) < 0 || compareIds(x, b) < 0;
+  return compareIds(x, a) !== 0;
+}
+
+/**
+ * x in the half-open interval (a, b], clockwise with wrap-around. When a == b it is the whole
+ * circle: a lone peer owns every key.
+ */
+export function betweenRightIncl(a: Id, x: Id, b: Id): boolean {
+  const ab = compareIds(a, b);
+  if (ab < 0) return compareIds(a, x) < 0 && compareIds(x, b) <= 0;
+  if (ab > 0) return compareIds(a, x) < 0 || compareIds(x, b) <= 0;
+  return true;
+}
+
+/** (id + 2^i) mod 2^160, for 0 <= i < 160: the start of finger i. */
+export function addPowerOfTwo(id: Id, i: number): Id {
+  if (!Number.isInteger(i) || i < 0 || i >= ID_BITS) {
+    throw new RingwireError(ErrorCode.INVALID_ID, `power of two must be an integer in [0, ${ID_BITS}), got ${i}`);
+  }
+  const out = Uint8Array.from(id);
+  let pos = ID_BYTES - 1 - (i >> 3);
+  let carry = 1 << (i & 7);
+  while (carry !== 0 && pos >= 0) {
+    const sum = out[pos]! + carry;
+    out[pos] = sum & 0xff;
+    carry = sum >> 8;
+    pos--;
+  }
+  return out;
+}
+
+/** The id 0 and the id 2^160 - 1 (edges of the ring, handy in tests and scans). */
+export const ZERO_ID: Id = new Uint8Array(ID_BYTES);
+export const MAX_ID: Id = new Uint8Array(ID_BYTES).fill(0xff);
+
+/**
+ * Clockwise distance from a to b as a float (only approximately: 2^160 does not fit a double).
+ * Used for statistics and plotting positions, never for routing decisions.
+ */
+export function ringFraction(id: Id): number {
+  let v = 0;
+  for (let i = 0; i < 8; i++) v = v * 256 + id[i]!;
+  return v / 2 ** 64;
+}
