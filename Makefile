@@ -1,0 +1,34 @@
+# ringwire: build, test, run and benchmark. Every target installs what it needs first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+NODE ?= node
+PEERS ?= 32
+WORKERS ?= 2
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+install: node_modules/.package-lock.json ## install dependencies from the lockfile (npm ci)
+
+build: install ## compile TypeScript into dist/ (dist/cli.js is the entry point)
+	npx tsc -p tsconfig.json
+	$(NODE) scripts/post-build.mjs
+
+test: build ## run the whole test suite (node:test)
+	$(NODE) --test --test-concurrency=2 --test-timeout=120000 dist/test/
+
+run: build ## start the main job: a local cluster with its registry (PEERS=32 WORKERS=2)
+	$(NODE) dist/cli.js cluster --peers $(PEERS) --workers $(WORKERS)
+
+bench: build ## run the benchmark suite
+	$(NODE) dist/bench/micro.js
+
+clean: ## remove build output
+	rm -rf dist
+
+.PHONY: help install build test run bench clean

@@ -1,0 +1,85 @@
+/**
+ * `chord put|get|del|lookup|ring`: key-value access and inspection through any peer.
+ */
+import { ErrorCode, RingwireError } from '../../errors/errors.js';
+import { RingClient } from '../../net/client.js';
+import { idToHex } from '../../ring/index.js';
+import { parseAddr, parseFlags, takePositionals } from '../args.js';
+import { ExitCode, peerJson, printJson, printLine } from '../output.js';
+
+const VIA = { via: { type: 'string' as const }, json: { type: 'boolean' as const } };
+
+async function withClient<T>(fn: (client: RingClient) => Promise<T>): Promise<T> {
+  const client = new RingClient();
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+export async function putCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, VIA, 'put');
+  const [key, value] = takePositionals('put', positionals, ['key', 'value']);
+  const via = parseAddr('via', values.via as string | undefined);
+  const res = await withClient((c) => c.put(via, key!, value!));
+  if (values.json) printJson({ key, version: res.version, copies: res.copies, hops: res.hops });
+  else printLine('OK');
+  return ExitCode.OK;
+}
+
+export async function getCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, VIA, 'get');
+  const [key] = takePositionals('get', positionals, ['key']);
+  const via = parseAddr('via', values.via as string | undefined);
+  const res = await withClient((c) => c.get(via, key!));
+  if (!res.found) throw new RingwireError(ErrorCode.NOT_FOUND, `key ${JSON.stringify(key)} not found`);
+  const value = Buffer.from(res.value).toString('utf8');
+  if (values.json) printJson({ key, value });
+  else printLine(value);
+  return ExitCode.OK;
+}
+
+export async function delCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, VIA, 'del');
+  const [key] = takePositionals('del', positionals, ['key']);
+  const via = parseAddr('via', values.via as string | undefined);
+  const res = await withClient((c) => c.delete(via, key!));
+  if (!res.found) throw new RingwireError(ErrorCode.NOT_FOUND, `key ${JSON.stringify(key)} not found (nothing deleted)`);
+  if (values.json) printJson({ key, deleted: true, version: res.version });
+  else printLine('OK');
+  return ExitCode.OK;
+}
+
+export async function lookupCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, VIA, 'lookup');
+  const [key] = takePositionals('lookup', positionals, ['key']);
+  const via = parseAddr('via', values.via as string | undefined);
+  const res = await withClient((c) => c.lookup(via, key!));
+  if (values.json) printJson({ key, keyId: idToHex(res.keyId), owner: peerJson(res.owner), hops: res.hops });
+  else printLine(`${key} -> ${idToHex(res.keyId)} owned by ${idToHex(res.owner.id)} at ${res.owner.addr} (${res.hops} hops)`);
+  return ExitCode.OK;
+}
+
+export async function ringCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, VIA, 'ring');
+  takePositionals('ring', positionals, []);
+  const via = parseAddr('via', values.via as string | undefined);
+  const infos = await withClient((c) => c.walk(via));
+  const rows = infos.map((i) => ({
+    id: idToHex(i.self.id),
+    addr: i.self.addr,
+    predecessor: peerJson(i.predecessor),
+    successors: i.successors.map((s) => peerJson(s)),
+    keys: i.keys,
+  }));
+  if (values.json) {
+    printJson(rows);
+  } else {
+    printLine(`${rows.length} peers, walked from ${via}`);
+    for (const r of rows) {
+      printLine(`${r.id.slice(0, 12)}  ${r.addr.padEnd(21)}  pred ${r.predecessor ? r.predecessor.id.slice(0, 12) : '(unknown)   '}  succ ${r.successors[0]?.id.slice(0, 12) ?? '-'}  keys ${r.keys}`);
+    }
+  }
+  return ExitCode.OK;
+}

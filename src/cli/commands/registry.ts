@@ -1,0 +1,33 @@
+/**
+ * `chord registry`: the discovery server in the foreground until SIGINT/SIGTERM.
+ */
+import { jsonLogger } from '../../log/logger.js';
+import { formatAddr } from '../../net/peer-server.js';
+import { RegistryServer } from '../../registry/registry-server.js';
+import { parseFlags, parseHost, parsePort, takePositionals } from '../args.js';
+import { ExitCode, printJson } from '../output.js';
+import { logLevelFrom } from './node.js';
+
+const SPEC = {
+  port: { type: 'string' as const },
+  host: { type: 'string' as const },
+  'log-level': { type: 'string' as const },
+};
+
+export async function registryCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, SPEC, 'registry');
+  takePositionals('registry', positionals, []);
+  const port = parsePort('port', values.port as string | undefined);
+  const host = parseHost('host', values.host as string | undefined, '127.0.0.1');
+  const log = jsonLogger((line) => process.stderr.write(line), logLevelFrom(values['log-level'] as string | undefined), { component: 'registry' });
+  const registry = new RegistryServer({ log }, {});
+  const bound = await registry.listen(host, port);
+  printJson({ event: 'ready', addr: formatAddr(host, bound) });
+  return new Promise<number>((resolve) => {
+    const stop = (): void => {
+      registry.close().then(() => resolve(ExitCode.OK), () => resolve(ExitCode.ERROR));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

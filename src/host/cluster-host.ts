@@ -1,0 +1,186 @@
+/**
+ * The main-thread supervisor of a local cluster: an embedded registry, W peer worker threads, N
+ * peers spread over them (peer i on base port + i), and a health check against the true ring.
+ * It adds and removes peers on request and, on shutdown, makes every peer leave gracefully.
+ */
+import os from 'node:os';
+import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { formatAddr } from '../net/peer-server.js';
+import { RegistryServer } from '../registry/registry-server.js';
+import { computeHealth, type Health } from './health.js';
+import { WorkerHandle } from './worker-handle.js';
+import type { PeerSnapshot } from './worker-protocol.js';
+
+export const CLUSTER_DEFAULTS = Object.freeze({
+  peers: 32, // the local demo
+  host: '127.0.0.1', // loopback: a demo cluster is not exposed to the network
+  basePort: 4001, // peer i listens on basePort + i; 0 lets the OS pick every port
+  registryPort: 4000,
+  successors: 8,
+  replicas: 3,
+  stabilizeMs: 500, // faster than a lone node's default so a fresh cluster converges in seconds
+  joinBatch: 16, // peers joining at once; more mostly adds retries on 2 cores
+  logLevel: 'warn', // per-peer info lines at 1,000 peers drown the terminal
+  consistencyTimeoutMs: 300_000,
+});
+
+export interface ClusterInit {
+  peers?: number;
+  workers?: number;
+  host?: string;
+  basePort?: number;
+  registryPort?: number;
+  successors?: number;
+  replicas?: number;
+  stabilizeMs?: number;
+  joinBatch?: number;
+  logLevel?: string;
+}
+
+export interface PeerEntry {
+  id: string;
+  addr: string;
+  worker: number;
+}
+
+export class ClusterHost {
+  readonly init: Required<ClusterInit>;
+  private readonly log: Logger;
+  private readonly registry: RegistryServer;
+  private readonly workers: WorkerHandle[] = [];
+  private readonly peers = new Map<string, PeerEntry>();
+  private nextIndex = 0;
+  private registryAddr = '';
+  private closing = false;
+  /** Workers that died, with their exit codes and the peers they took down (for the admin API). */
+  readonly deadWorkers: Array<{ worker: number; code: number; peers: string[] }> = [];
+
+  constructor(components: { log?: Logger }, init: ClusterInit = {}) {
+    this.log = components.log ?? silentLogger;
+    this.init = {
+      ...CLUSTER_DEFAULTS,
+      workers: Math.max(1, os.availableParallelism()),
+      ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)),
+    } as Required<ClusterInit>;
+    this.registry = new RegistryServer({ log: this.log.child({ component: 'registry' }) }, {});
+  }
+
+  /** Starts the registry, the workers and the first `peers` peers; resolves when all have joined. */
+  async start(): Promise<void> {
+    const port = await this.registry.listen(this.init.host, this.init.registryPort);
+    this.registryAddr = formatAddr(this.init.host, port);
+    for (let w = 0; w < this.init.workers; w++) {
+      this.workers.push(new WorkerHandle(w, { logLevel: this.init.logLevel, onExit: (h, code) => this.onWorkerExit(h, code) }));
+    }
+    await this.addPeers(this.init.peers);
+  }
+
+  get registryAddress(): string {
+    return this.registryAddr;
+  }
+
+  /** Live peers, in start order. */
+  list(): PeerEntry[] {
+    return [...this.peers.values()];
+  }
+
+  /**
+   * Starts `count` more peers, round-robin over the live workers, `joinBatch` at a time. The very
+   * first peer of the cluster creates the ring (the registry is empty); the rest bootstrap through
+   * the registry's sample of live peers.
+   */
+  async addPeers(count: number): Promise<PeerEntry[]> {
+    const added: PeerEntry[] = [];
+    let remaining = count;
+    while (remaining > 0) {
+      const batch = this.peers.size === 0 ? 1 : Math.min(remaining, this.init.joinBatch);
+      const started = await Promise.all(Array.from({ length: batch }, () => this.startOne()));
+      added.push(...started);
+      remaining -= batch;
+    }
+    return added;
+  }
+
+  private async startOne(): Promise<PeerEntry> {
+    const live = this.workers.filter((w) => w.alive);
+    if (live.length === 0) throw new RingwireError(ErrorCode.CLOSED, 'no worker is alive to host a peer');
+    const index = this.nextIndex++;
+    const worker = live[index % live.length]!;
+    const port = this.init.basePort === 0 ? 0 : this.init.basePort + index;
+    const peer = await worker.start({
+      host: this.init.host,
+      port,
+      registry: this.registryAddr,
+      successors: this.init.successors,
+      replicas: this.init.replicas,
+      stabilizeMs: this.init.stabilizeMs,
+    });
+    const entry = { ...peer, worker: worker.index };
+    this.peers.set(peer.id, entry);
+    return entry;
+  }
+
+  /** Removes one peer: `leave` hands its keys off, `crash` closes its sockets without a goodbye. */
+  async removePeer(id: string, mode: 'leave' | 'crash'): Promise<PeerEntry> {
+    const entry = this.peers.get(id);
+    if (!entry) throw new RingwireError(ErrorCode.NOT_FOUND, `no live peer with id ${id}`);
+    const worker = this.workers[entry.worker]!;
+    this.peers.delete(id);
+    await worker.remove(entry.addr, mode);
+    return entry;
+  }
+
+  /** Every live peer's state, gathered from all workers. */
+  async snapshot(withKeys = false): Promise<{ peers: PeerSnapshot[]; keys: Map<string, string[]> }> {
+    const parts = await Promise.all(this.workers.filter((w) => w.alive).map((w) => w.snapshot(withKeys)));
+    const peers = parts.flatMap((p) => p.peers);
+    const keys = new Map<string, string[]>();
+    if (withKeys) {
+      const idByAddr = new Map(peers.map((p) => [p.addr, p.id]));
+      for (const part of parts) for (const [addr, ids] of Object.entries(part.keys)) keys.set(idByAddr.get(addr) ?? addr, ids);
+    }
+    return { peers, keys };
+  }
+
+  async health(withKeys = true): Promise<Health> {
+    const { peers, keys } = await this.snapshot(withKeys);
+    return computeHealth(peers, this.init.replicas, withKeys ? keys : undefined);
+  }
+
+  /** Resolves once every live peer's successor and predecessor match the true ring. */
+  async waitConsistent(timeoutMs: number = CLUSTER_DEFAULTS.consistencyTimeoutMs): Promise<Health> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const health = await this.health(false);
+      if (health.ringConsistent === 1 && health.peers === this.peers.size) return health;
+      if (Date.now() > deadline) {
+        throw new RingwireError(ErrorCode.TIMEOUT, `ring not consistent after ${timeoutMs} ms: ${health.problems.join('; ')}`);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(500, this.init.stabilizeMs)));
+    }
+  }
+
+  private onWorkerExit(worker: WorkerHandle, code: number): void {
+    if (this.closing) return;
+    const lost = [...this.peers.values()].filter((p) => p.worker === worker.index);
+    for (const p of lost) this.peers.delete(p.id);
+    this.deadWorkers.push({ worker: worker.index, code, peers: lost.map((p) => p.addr) });
+    this.log.error('worker died; its peers count as crashed and are not restarted', { worker: worker.index, code, peers: lost.length });
+  }
+
+  /** Kills one worker thread at once (its peers crash): for testing supervision. */
+  async killWorker(index: number): Promise<void> {
+    await this.workers[index]?.kill();
+  }
+
+  /** Every peer leaves gracefully, workers end, the registry closes. */
+  async shutdown(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const results = await Promise.allSettled(this.workers.map((w) => w.shutdown()));
+    for (const r of results) if (r.status === 'rejected') this.log.warn('worker shutdown failed', { err: describeError(r.reason) });
+    this.peers.clear();
+    await this.registry.close();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The TCP server of one peer: accepts connections, completes the hello, and hands every request to
+ * the peer's handler. Framing, multiplexing and the handling of bad input live in wire's
+ * serveConnection; this file owns the listener and the set of live sockets, so a peer can close
+ * (gracefully) or crash (every socket destroyed, no goodbye) on demand.
+ */
+import net from 'node:net';
+import type { RequestHandler } from '../chord/transport.js';
+import { ErrorCode, RingwireError } from '../errors/errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { PROTOCOL_VERSION, type Hello, type HelloAck, type PeerRef } from '../protocol/messages.js';
+import { serveConnection } from '../wire/index.js';
+
+export const PEER_SERVER_DEFAULTS = Object.freeze({
+  maxFrameBytes: 1024 * 1024, // frames above 1 MiB are refused before buffering (DESIGN.md)
+  helloTimeoutMs: 10_000, // a client that never completes its hello is dropped after this
+});
+
+export interface PeerServerInit {
+  maxFrameBytes?: number;
+  helloTimeoutMs?: number;
+}
+
+/** Formats host and port as the `host:port` string peers use as their address. */
+export function formatAddr(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export class PeerServer {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly log: Logger;
+  private readonly init: Required<PeerServerInit>;
+  private handler: RequestHandler | undefined;
+  private self: PeerRef | null = null;
+
+  constructor(components: { log?: Logger }, init: PeerServerInit = {}) {
+    this.log = components.log ?? silentLogger;
+    this.init = { ...PEER_SERVER_DEFAULTS, ...stripUndefined(init) };
+    this.server = net.createServer((socket) => this.accept(socket));
+    this.server.on('error', (err) => this.log.error('listener error', { err: err.message }));
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(
+          new RingwireError(
+            ErrorCode.UNREACHABLE,
+            err.code === 'EADDRINUSE'
+              ? `port ${port} on ${host} is already in use: pick another --port (or 0 for any free port)`
+              : `cannot listen on ${formatAddr(host, port)}: ${err.message}`,
+          ),
+        );
+      };
+      this.server.once('error', onError);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', onError);
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  /** Sets who we are (sent in HelloAck) and who answers requests. Until then requests get NOT_READY. */
+  serve(self: PeerRef, handler: RequestHandler): void {
+    this.self = self;
+    this.handler = handler;
+  }
+
+  /** Number of open client connections. */
+  connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Stops accepting and closes every connection. */
+  async close(): Promise<void> {
+    this.destroyAll();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Like close, but meant as a crash: sockets are destroyed at once, no goodbye on any protocol level. */
+  crash(): void {
+    this.server.close();
+    this.destroyAll();
+  }
+
+  private destroyAll(): void {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    serveConnection(socket, {
+      onHello: (hello: Hello): HelloAck => {
+        if (hello.version !== PROTOCOL_VERSION) {
+          throw new RingwireError(
+            ErrorCode.VERSION_MISMATCH,
+            `protocol version ${hello.version} is not supported: this peer speaks version ${PROTOCOL_VERSION}`,
+          );
+        }
+        return { type: 'helloAck', version: PROTOCOL_VERSION, peer: this.self };
+      },
+      onRequest: (req) => {
+        const handler = this.handler;
+        if (!handler) return Promise.reject(new RingwireError(ErrorCode.NOT_READY, 'peer is starting'));
+        return handler(req);
+      },
+      maxFrameBytes: this.init.maxFrameBytes,
+      helloTimeoutMs: this.init.helloTimeoutMs,
+      log: this.log,
+    });
+  }
+}
+
+function stripUndefined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

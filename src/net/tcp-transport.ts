@@ -1,0 +1,36 @@
+/**
+ * The Transport the chord core and store use in production: requests travel over wire's pool of
+ * persistent, auto-reconnecting TCP connections (one per peer address, many requests in flight).
+ */
+import type { Random } from '../chord/clock.js';
+import type { RequestOptions, Transport } from '../chord/transport.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import type { PeerRef, Request, Response } from '../protocol/messages.js';
+import { ConnectionPool } from '../wire/index.js';
+
+export interface TcpTransportInit {
+  /** Who we are, announced in the hello of every connection we open. */
+  self: PeerRef | null;
+  requestTimeoutMs?: number;
+  maxFrameBytes?: number;
+}
+
+export class TcpTransport implements Transport {
+  private readonly pool: ConnectionPool;
+
+  constructor(components: { log?: Logger; random?: Random }, init: TcpTransportInit) {
+    this.pool = new ConnectionPool(
+      { log: components.log ?? silentLogger, random: components.random },
+      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes },
+    );
+  }
+
+  request(addr: string, req: Request, options?: RequestOptions): Promise<Response> {
+    return this.pool.request(addr, req, options);
+  }
+
+  /** Closes every connection; later requests fail with CLOSED. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

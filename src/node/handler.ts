@@ -1,0 +1,29 @@
+/**
+ * The one request handler of a peer: chord requests to the chord core, key-value requests to the
+ * store, `getInfo` answered from both. Used by the TCP node and by the simulator alike, so both
+ * answer every request the same way.
+ */
+import type { ChordPeer } from '../chord/peer.js';
+import type { RequestHandler } from '../chord/transport.js';
+import { ErrorCode, RingwireError } from '../errors/errors.js';
+import type { Request, Response } from '../protocol/messages.js';
+import type { KvStore } from '../store/kv-store.js';
+
+export function createPeerHandler(chord: ChordPeer, store: KvStore): RequestHandler {
+  return (req: Request): Promise<Response> => {
+    if (req.type === 'getInfo') {
+      return Promise.resolve({
+        type: 'info',
+        self: chord.self,
+        predecessor: chord.predecessor,
+        successors: [...chord.successors],
+        fingers: chord.fingerPeers(),
+        keys: store.ownedKeyCount(),
+        stored: store.recordCount(),
+      });
+    }
+    const answer = chord.handle(req) ?? store.handle(req);
+    if (answer) return answer;
+    return Promise.reject(new RingwireError(ErrorCode.UNKNOWN_MESSAGE, `peer does not handle ${req.type} requests`));
+  };
+}

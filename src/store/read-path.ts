@@ -1,0 +1,91 @@
+/**
+ * How a get finds a key's current record: the owner's copy first, and when the owner is gone or
+ * holds nothing, the replica candidates, keeping the highest version. An owner that answered but
+ * lacked a record the replicas had is repaired on the spot (fire and forget), so the next read
+ * through it is served directly again.
+ */
+import { describeError, isPeerFailure } from '../errors/errors.js';
+import { idEquals } from '../ring/id.js';
+import { expectReply, type PeerRef, type StoredRecord } from '../protocol/messages.js';
+import type { LocalStore } from './local-store.js';
+import { compareRecords, copyRecord, supersedes } from './record.js';
+import { pushRecords, replicaTargets, type PushContext } from './replication.js';
+import type { RingLookup, RingView } from './ring-view.js';
+import { checkRecord, type StoreLimits } from './validate.js';
+
+/** What a read needs from its store. */
+export interface ReadContext {
+  ring: RingView;
+  local: LocalStore;
+  push: PushContext;
+  limits: StoreLimits;
+  replicas: number;
+}
+
+/** A read's outcome: the best record found (null: none anywhere), or nobody could be asked. */
+export type ReadOutcome = { answered: true; record: StoredRecord | null } | { answered: false; error: unknown };
+
+/** A peer's copy of `key` (null when it holds none), validated; throws on failure. */
+export async function readFrom(ctx: ReadContext, peer: PeerRef, key: Uint8Array): Promise<StoredRecord | null> {
+  if (idEquals(peer.id, ctx.ring.self.id)) return ctx.local.get(key) ?? null;
+  const res = await ctx.push.transport.request(peer.addr, { type: 'read', key }, { timeoutMs: ctx.push.timeoutMs });
+  const record = expectReply(res, 'readReply').record;
+  if (record !== null) checkRecord(record, ctx.limits);
+  return record;
+}
+
+/**
+ * Reads `key` at the owner `lookup` found, then (owner gone or empty-handed) at the first
+ * replicas-1 peers after it. Peers that fail are reported to the ring. `answered` is false only
+ * when no peer at all answered, so the caller can look the key up again.
+ */
+export async function readKey(ctx: ReadContext, lookup: RingLookup, key: Uint8Array): Promise<ReadOutcome> {
+  const { ring, push } = ctx;
+  const owner = lookup.owner;
+  const ownerIsSelf = idEquals(owner.id, ring.self.id);
+  let ownerRecord: StoredRecord | null = null;
+  let ownerAlive = true;
+  let error: unknown;
+  try {
+    ownerRecord = await readFrom(ctx, owner, key);
+  } catch (err) {
+    if (!isPeerFailure(err)) throw err;
+    ring.suspect(owner);
+    ownerAlive = false;
+    error = err;
+  }
+  if (ownerRecord !== null) return { answered: true, record: ownerRecord };
+
+  const known = lookup.successors.length > 0 || !ownerIsSelf ? lookup.successors : ring.successors;
+  const candidates = replicaTargets(owner, known, ctx.replicas - 1);
+  const copies = await Promise.all(
+    candidates.map((p) =>
+      readFrom(ctx, p, key).then(
+        (rec) => ({ ok: true as const, rec }),
+        (err: unknown) => {
+          if (isPeerFailure(err)) ring.suspect(p);
+          push.log.debug('replica read failed', { from: p.addr, error: describeError(err) });
+          error = err;
+          return { ok: false as const, rec: null };
+        },
+      ),
+    ),
+  );
+  let answered = ownerAlive;
+  let best: StoredRecord | null = null;
+  for (const c of copies) {
+    if (!c.ok) continue;
+    answered = true;
+    if (c.rec !== null && (best === null || compareRecords(c.rec, best) > 0)) best = c.rec;
+  }
+  if (!answered) return { answered: false, error };
+  if (ownerAlive && best !== null) {
+    // the owner answered without it: hand it the record, the read already has its answer
+    if (ownerIsSelf) {
+      if (supersedes(best, ctx.local.get(key))) ctx.local.merge(copyRecord(best));
+    } else {
+      void pushRecords(push, owner, [best], 'read repair');
+    }
+  }
+  return { answered: true, record: best };
+}

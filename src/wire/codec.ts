@@ -1,0 +1,131 @@
+/**
+ * The protobuf codec: turns the tagged TypeScript messages of src/protocol/messages.ts into Envelope
+ * bytes and back, using protobufjs reflection over proto/ringwire.proto (the single source of the
+ * wire format). The mapping is generic: a message's `type` is the name of the Envelope oneof field
+ * that carries it, so adding a message to the .proto and to messages.ts needs no glue here.
+ *
+ * Decoding is cheap on purpose: the decoded protobufjs sub-message instance is returned as is, with
+ * `type` set on it, instead of being copied by `toObject`. Its prototype supplies the proto3
+ * defaults (0, false, '', null for an unset message field, an empty Uint8Array for unset bytes).
+ * Consequence for callers: fields at their default value are inherited, not own properties, so
+ * read fields by name; do not rely on `{...msg}`, `Object.keys` or `JSON.stringify` to see them.
+ */
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+import { ErrorCode, RingwireError } from '../errors/errors.js';
+import type { Message } from '../protocol/messages.js';
+
+/** Re-exported here because handlers reach for it next to the codec; it lives in address.ts. */
+export { validatePeerRef } from './address.js';
+
+/**
+ * Where the .proto lives relative to this module once compiled (dist/src/wire/codec.js ->
+ * proto/ringwire.proto at the package root), so it resolves the same in a checkout and in an
+ * installed package, whatever the working directory.
+ */
+const PROTO_URL = new URL('../../../proto/ringwire.proto', import.meta.url);
+
+/** A shared zero-length buffer: the default of every unset bytes field (it cannot be mutated). */
+const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
+
+/** The largest request id (uint32 on the wire). */
+export const MAX_REQ_ID = 0xffff_ffff;
+
+interface Schema {
+  envelope: protobuf.Type;
+  bodyNames: ReadonlySet<string>;
+}
+
+function loadSchema(): Schema {
+  let root: protobuf.Root;
+  try {
+    root = protobuf.loadSync(fileURLToPath(PROTO_URL));
+  } catch (err) {
+    throw new RingwireError(ErrorCode.INTERNAL, `cannot load ${fileURLToPath(PROTO_URL)}: ${String(err)}`, { cause: err });
+  }
+  root.resolveAll();
+  const envelope = root.lookupType('ringwire.Envelope');
+  const body = envelope.oneofs?.['body'];
+  if (body === undefined) throw new RingwireError(ErrorCode.INTERNAL, 'ringwire.Envelope has no oneof body');
+  normaliseBytesDefaults(root);
+  return { envelope, bodyNames: new Set(body.oneof) };
+}
+
+/**
+ * protobufjs leaves an unset bytes field as a frozen empty *array* on the prototype; the TS types
+ * promise a Uint8Array. Patching the default once per type at load time fixes every decoded
+ * message for free (no per-message work). The encoder only writes own properties, so the patched
+ * prototype value is never sent.
+ */
+function normaliseBytesDefaults(ns: protobuf.NamespaceBase): void {
+  for (const nested of ns.nestedArray) {
+    if (nested instanceof protobuf.Type) {
+      const proto = nested.ctor.prototype as Record<string, unknown>;
+      for (const field of nested.fieldsArray) {
+        if (field.type === 'bytes' && !field.repeated && field.partOf === null) proto[field.name] = EMPTY_BYTES;
+      }
+    }
+    if (nested instanceof protobuf.Namespace) normaliseBytesDefaults(nested);
+  }
+}
+
+const schema = loadSchema();
+
+/** The Envelope oneof field names, i.e. every message `type` the codec knows (for tests and tools). */
+export const MESSAGE_TYPES: readonly string[] = Object.freeze([...schema.bodyNames]);
+
+/**
+ * Encodes one message in an Envelope carrying `reqId` (a uint32; 0 is reserved for the hello
+ * exchange and connection-level errors). Throws INTERNAL for a `type` the schema does not know or
+ * an out-of-range id: both are programming errors of the sender, never remote input.
+ */
+export function encodeMessage(reqId: number, msg: Message): Uint8Array {
+  if (!Number.isInteger(reqId) || reqId < 0 || reqId > MAX_REQ_ID) {
+    throw new RingwireError(ErrorCode.INTERNAL, `request id ${reqId} is not a uint32`);
+  }
+  const field = msg.type;
+  if (!schema.bodyNames.has(field)) {
+    throw new RingwireError(ErrorCode.INTERNAL, `cannot encode unknown message type ${JSON.stringify(field)}`);
+  }
+  // A plain object is enough: the generated encoder reads fields by name and ignores `type`.
+  const env: Record<string, unknown> = { reqId };
+  env[field] = msg;
+  return schema.envelope.encode(env).finish();
+}
+
+/** A decoded Envelope: the request id and the body, tagged by `type`. */
+export interface DecodedMessage {
+  reqId: number;
+  msg: Message;
+}
+
+/**
+ * Decodes one Envelope. Validates structure only (the bytes parse as an Envelope and exactly one
+ * known body is set) and throws PROTOCOL_ERROR otherwise; a body from a newer protocol (an unknown
+ * field number) counts as "no body". Field contents (id lengths, addresses) are the handlers'
+ * job, see `validatePeerRef`. Bytes fields are Buffers that may share memory with `bytes`: copy a
+ * value before keeping it for long if `bytes` is part of a large buffer.
+ */
+export function decodeMessage(bytes: Uint8Array): DecodedMessage {
+  let env: protobuf.Message & Record<string, unknown>;
+  try {
+    env = schema.envelope.decode(bytes) as protobuf.Message & Record<string, unknown>;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new RingwireError(ErrorCode.PROTOCOL_ERROR, `undecodable envelope (${bytes.length} bytes): ${why}`, { cause: err });
+  }
+  const body = env['body'];
+  if (typeof body !== 'string') {
+    throw new RingwireError(ErrorCode.PROTOCOL_ERROR, 'envelope carries no known message body');
+  }
+  if (!schema.bodyNames.has(body)) {
+    throw new RingwireError(ErrorCode.PROTOCOL_ERROR, `envelope carries an unknown body ${JSON.stringify(body)}`);
+  }
+  const inner = env[body];
+  if (inner === null || typeof inner !== 'object') {
+    throw new RingwireError(ErrorCode.PROTOCOL_ERROR, `envelope body ${body} is empty`);
+  }
+  (inner as { type: string }).type = body;
+  const reqId = env['reqId'];
+  return { reqId: typeof reqId === 'number' ? reqId : 0, msg: inner as Message };
+}

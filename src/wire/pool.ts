@@ -1,0 +1,263 @@
+/**
+ * A pool of persistent connections, one per peer address, with reconnect and backoff.
+ *
+ * `request(addr, req, options)` has the shape of the chord Transport (src/chord/transport.ts), so
+ * src/net can hand a pool to the chord core as is; wire does not import chord (it sits below it).
+ *
+ * Failing fast matters more than retrying here: after a failed connect an address is "in backoff"
+ * for a window that grows with each consecutive failure, and requests in that window are refused
+ * at once with UNREACHABLE. That is what lets Chord skip a dead successor immediately instead of
+ * waiting out a connect timeout on every request.
+ */
+import { setMaxListeners } from 'node:events';
+import { ErrorCode, RingwireError } from '../errors/errors.js';
+import { silentLogger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
+import type { PeerRef, Request, Response } from '../protocol/messages.js';
+import { BACKOFF_DEFAULTS, backoffDelayMs } from './backoff.js';
+import type { BackoffOptions, RandomSource } from './backoff.js';
+import { CONNECTION_DEFAULTS, Connection } from './connection.js';
+import type { RequestOptions } from './connection.js';
+import { checkMaxFrameBytes } from './frame.js';
+
+/** Defaults of ConnectionPool, by name. */
+export const POOL_DEFAULTS = Object.freeze({
+  /** Deadline of a request (connecting included) when the caller gives none. */
+  requestTimeoutMs: 1000,
+  /** Budget for TCP connect plus hello; a slower peer counts as a failed connect. */
+  connectTimeoutMs: 1000,
+  /** Largest frame sent or accepted (DESIGN: 1 MiB). */
+  maxFrameBytes: CONNECTION_DEFAULTS.maxFrameBytes,
+  /** Reconnect backoff after failed connects (see backoff.ts). */
+  backoff: BACKOFF_DEFAULTS,
+});
+
+/** Collaborators of a pool. */
+export interface PoolComponents {
+  /** @default silentLogger */
+  log?: Logger;
+  /** Jitter source for backoff. @default Math.random */
+  random?: RandomSource;
+  /** Milliseconds on a monotonic clock, for backoff windows. @default performance.now */
+  now?: () => number;
+}
+
+/** Options of a pool. */
+export interface PoolInit {
+  /** Who we are, sent in every hello; null for plain clients. */
+  self: PeerRef | null;
+  /** @default POOL_DEFAULTS.requestTimeoutMs */
+  requestTimeoutMs?: number;
+  /** @default POOL_DEFAULTS.connectTimeoutMs */
+  connectTimeoutMs?: number;
+  /** @default POOL_DEFAULTS.maxFrameBytes */
+  maxFrameBytes?: number;
+  /** Missing fields take POOL_DEFAULTS.backoff's values. */
+  backoff?: Partial<BackoffOptions>;
+}
+
+/** Counters since the pool was made. */
+export interface PoolStats {
+  /** Successful connects (handshake done), first ones and reconnects. */
+  connects: number;
+  /** Successful connects to an address that had been connected before. */
+  reconnects: number;
+  /** Failed connect attempts. */
+  failures: number;
+  /** Requests refused at once because their address was in backoff. */
+  fastFailures: number;
+  /** Connections open right now. */
+  open: number;
+}
+
+interface Entry {
+  conn: Connection | null;
+  connecting: Promise<Connection> | null;
+  /** Consecutive failed connects; 0 after a success. */
+  failures: number;
+  /** Before this time (per `now`) requests fail fast. */
+  retryAt: number;
+  lastError: RingwireError | null;
+  everConnected: boolean;
+}
+
+/** Persistent connections by address; satisfies the chord Transport structurally. */
+export class ConnectionPool {
+  private readonly log: Logger;
+  private readonly random: RandomSource;
+  private readonly now: () => number;
+  private readonly self: PeerRef | null;
+  private readonly requestTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly maxFrameBytes: number;
+  private readonly backoff: BackoffOptions;
+  private readonly entries = new Map<string, Entry>();
+  private readonly counters = { connects: 0, reconnects: 0, failures: 0, fastFailures: 0 };
+  private isClosed = false;
+  /** Aborts connects still in progress when the pool closes, so close() does not wait them out. */
+  private readonly shutdown = new AbortController();
+
+  constructor(components: PoolComponents, init: PoolInit) {
+    this.log = (components.log ?? silentLogger).child({ component: 'wire.pool' });
+    this.random = components.random ?? Math.random;
+    this.now = components.now ?? (() => performance.now());
+    this.self = init.self;
+    this.requestTimeoutMs = init.requestTimeoutMs ?? POOL_DEFAULTS.requestTimeoutMs;
+    this.connectTimeoutMs = init.connectTimeoutMs ?? POOL_DEFAULTS.connectTimeoutMs;
+    this.maxFrameBytes = init.maxFrameBytes ?? POOL_DEFAULTS.maxFrameBytes;
+    this.backoff = { ...POOL_DEFAULTS.backoff, ...init.backoff };
+    // Refuse bad settings now, not on the first failed connect deep inside a request.
+    checkMaxFrameBytes(this.maxFrameBytes);
+    backoffDelayMs(0, this.backoff, () => 0);
+    for (const [name, ms] of [['requestTimeoutMs', this.requestTimeoutMs], ['connectTimeoutMs', this.connectTimeoutMs]] as const) {
+      if (!Number.isFinite(ms) || ms <= 0) throw new RingwireError(ErrorCode.INVALID_REQUEST, `${name} must be a positive number of ms, got ${ms}`);
+    }
+    // One abort listener per connect in progress: many at once is normal, not a leak.
+    setMaxListeners(0, this.shutdown.signal);
+  }
+
+  /**
+   * Sends `req` to the peer at `addr` over the pooled connection, opening it if needed. Rejects
+   * with UNREACHABLE at once while `addr` is in backoff, UNREACHABLE/TIMEOUT/VERSION_MISMATCH/...
+   * when connecting fails, TIMEOUT when no answer comes within `timeoutMs` (connecting included),
+   * CONNECTION_LOST when the connection drops first, RemoteError for an error reply, CLOSED once
+   * the pool is closed. Never resolves with an `error` response.
+   */
+  async request(addr: string, req: Request, options: RequestOptions = {}): Promise<Response> {
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    const start = this.now();
+    const conn = await this.connection(addr, timeoutMs);
+    const left = timeoutMs - (this.now() - start);
+    if (left <= 0) throw new RingwireError(ErrorCode.TIMEOUT, `connecting to ${addr} used up the ${timeoutMs} ms deadline`);
+    return conn.request(req, { timeoutMs: left });
+  }
+
+  /** Closes the connection to `addr`, if any (its pending requests reject with CLOSED). */
+  drop(addr: string): void {
+    const entry = this.entries.get(addr);
+    if (entry?.conn != null) {
+      const conn = entry.conn;
+      entry.conn = null;
+      void conn.close();
+    }
+  }
+
+  /** Closes every connection; later requests reject with CLOSED. Resolves once all sockets closed. */
+  async close(): Promise<void> {
+    this.isClosed = true;
+    this.shutdown.abort();
+    const closing: Array<Promise<void>> = [];
+    for (const entry of this.entries.values()) {
+      if (entry.conn !== null) closing.push(entry.conn.close());
+      if (entry.connecting !== null) closing.push(entry.connecting.then((c) => c.close(), () => undefined));
+    }
+    this.entries.clear();
+    await Promise.all(closing);
+  }
+
+  /** Counters for tests, logs and benchmarks. */
+  stats(): PoolStats {
+    let open = 0;
+    for (const entry of this.entries.values()) if (entry.conn?.isOpen === true) open++;
+    return { ...this.counters, open };
+  }
+
+  /** The open connection to `addr`: reused, shared with a connect in progress, or newly opened. */
+  private async connection(addr: string, timeoutMs: number): Promise<Connection> {
+    if (this.isClosed) throw this.closedError();
+    let entry = this.entries.get(addr);
+    if (entry === undefined) {
+      entry = { conn: null, connecting: null, failures: 0, retryAt: 0, lastError: null, everConnected: false };
+      this.entries.set(addr, entry);
+    }
+    if (entry.conn !== null) {
+      if (entry.conn.isOpen) return entry.conn;
+      entry.conn = null;
+    }
+    if (entry.connecting === null) {
+      const now = this.now();
+      if (entry.failures > 0 && now < entry.retryAt) {
+        this.counters.fastFailures++;
+        const last = entry.lastError !== null ? ` (last: ${entry.lastError.message})` : '';
+        throw new RingwireError(
+          ErrorCode.UNREACHABLE,
+          `${addr} is in backoff for ${Math.ceil(entry.retryAt - now)} ms after ${entry.failures} failed connect(s)${last}`,
+        );
+      }
+      entry.connecting = this.open(addr, entry);
+    }
+    return withDeadline(entry.connecting, timeoutMs, addr);
+  }
+
+  private async open(addr: string, entry: Entry): Promise<Connection> {
+    try {
+      const conn = await Connection.connect(addr, {
+        self: this.self,
+        connectTimeoutMs: this.connectTimeoutMs,
+        requestTimeoutMs: this.requestTimeoutMs,
+        maxFrameBytes: this.maxFrameBytes,
+        log: this.log,
+        signal: this.shutdown.signal,
+      });
+      entry.connecting = null;
+      if (this.isClosed) {
+        void conn.close();
+        throw this.closedError();
+      }
+      this.counters.connects++;
+      if (entry.everConnected) this.counters.reconnects++;
+      entry.everConnected = true;
+      entry.failures = 0;
+      entry.lastError = null;
+      entry.conn = conn;
+      void conn.closed.then(() => this.forget(addr, entry, conn));
+      this.log.debug('connected', { remote: addr });
+      return conn;
+    } catch (err) {
+      entry.connecting = null;
+      if (this.isClosed) throw this.closedError();
+      const e = err instanceof RingwireError ? err : new RingwireError(ErrorCode.UNREACHABLE, String(err), { cause: err });
+      this.counters.failures++;
+      const delay = backoffDelayMs(entry.failures, this.backoff, this.random);
+      entry.failures++;
+      entry.retryAt = this.now() + delay;
+      entry.lastError = e;
+      this.log.debug('connect failed, backing off', { remote: addr, code: e.code, err: e.message, backoffMs: delay, failures: entry.failures });
+      throw e;
+    }
+  }
+
+  /** A dropped connection is forgotten so the next request reconnects. */
+  private forget(addr: string, entry: Entry, conn: Connection): void {
+    if (entry.conn === conn) {
+      entry.conn = null;
+      this.log.debug('connection dropped', { remote: addr });
+    }
+  }
+
+  private closedError(): RingwireError {
+    return new RingwireError(ErrorCode.CLOSED, 'the connection pool is closed');
+  }
+}
+
+/**
+ * Waits for a shared connect attempt, but no longer than this request's own deadline: concurrent
+ * callers share one attempt, each keeping its own timeout.
+ */
+function withDeadline(connecting: Promise<Connection>, timeoutMs: number, addr: string): Promise<Connection> {
+  return new Promise<Connection>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new RingwireError(ErrorCode.TIMEOUT, `connecting to ${addr} took longer than the ${timeoutMs} ms deadline`));
+    }, timeoutMs);
+    connecting.then(
+      (conn) => {
+        clearTimeout(timer);
+        resolve(conn);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}

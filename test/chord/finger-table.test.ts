@@ -1,0 +1,103 @@
+/** The finger table's cheap refresh rules and the step/candidate functions of lookup.ts. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FingerTable } from '../../src/chord/finger-table.js';
+import { addCandidate, closestPreceding, findSuccessorStep, type StepState } from '../../src/chord/lookup.js';
+import { ID_BITS } from '../../src/ring/index.js';
+import type { PeerRef } from '../../src/protocol/messages.js';
+
+/** Peer at position n * 2^152 on the ring (byte 0 = n). */
+function p(n: number): PeerRef {
+  const id = new Uint8Array(20);
+  id[0] = n;
+  return { id, addr: `p${n}` };
+}
+
+test('fillUpTo settles every finger in (self, successor]; a lone peer settles all', () => {
+  const self = p(0);
+  const table = new FingerTable(self.id);
+  // successor at 2^152: fingers 0..152 start at or before it.
+  assert.equal(table.fillUpTo(p(1)), 153);
+  assert.equal(table.get(152)?.addr, 'p1');
+  assert.equal(table.get(153), null);
+  assert.equal(new FingerTable(self.id).fillUpTo(self), ID_BITS);
+});
+
+test('fillRun gives following fingers the same owner while their start precedes it', () => {
+  const table = new FingerTable(p(0).id);
+  // finger 153 starts at 2*2^152; its owner at 5*2^152 also owns the starts 4*2^152 (finger 154).
+  assert.equal(table.fillRun(153, p(5)), 155);
+  assert.equal(table.get(154)?.addr, 'p5');
+  assert.equal(table.get(155), null);
+  // An owner exactly at the start settles only that finger.
+  assert.equal(table.fillRun(155, p(8)), 156);
+  assert.ok(table.remove(p(5).id));
+  assert.equal(table.get(153), null);
+  assert.deepEqual(table.distinct().map((x) => x.addr), ['p8']);
+});
+
+test('addCandidate keeps candidates sorted closest to the key first, without duplicates, capped', () => {
+  const key = p(100).id;
+  const out: PeerRef[] = [];
+  for (const n of [10, 90, 50, 90, 70]) addCandidate(out, p(n), key, 3);
+  assert.deepEqual(out.map((x) => x.addr), ['p90', 'p70', 'p50']);
+});
+
+test('closestPreceding uses fingers and the successor list, only peers in (self, key)', () => {
+  const fingers: (PeerRef | null)[] = new Array(ID_BITS).fill(null);
+  fingers[159] = p(128);
+  fingers[158] = p(64);
+  fingers[157] = p(40);
+  const got = closestPreceding(p(0).id, p(100).id, fingers, [p(10), p(20)], 4);
+  assert.deepEqual(got.map((x) => x.addr), ['p64', 'p40', 'p20', 'p10']);
+});
+
+test('findSuccessorStep: done within the successor list span or at (predecessor, self], else candidates', () => {
+  const state: StepState = {
+    self: p(50),
+    predecessor: p(40),
+    successors: [p(60), p(70), p(80)],
+    fingers: new Array(ID_BITS).fill(null),
+    r: 3,
+  };
+  const ask = (n: number) => findSuccessorStep(state, p(n).id);
+  assert.deepEqual({ ...ask(55), nodes: ask(55).nodes.map((x) => x.addr) }, { type: 'findSuccessorReply', done: true, nodes: ['p60', 'p70', 'p80'] });
+  assert.deepEqual(ask(75).nodes.map((x) => x.addr), ['p80'], 'deeper in the list: owner and what follows it');
+  assert.deepEqual(ask(45).nodes.map((x) => x.addr), ['p50', 'p60', 'p70', 'p80'], 'ours');
+  const far = ask(200);
+  assert.equal(far.done, false);
+  assert.deepEqual(far.nodes.map((x) => x.addr), ['p80', 'p70', 'p60']);
+  // A ring smaller than r+1: the list wrapped, so the resolver itself follows the last entry.
+  const small: StepState = { ...state, predecessor: p(60), successors: [p(60)] };
+  assert.deepEqual(findSuccessorStep(small, p(55).id).nodes.map((x) => x.addr), ['p60', 'p50']);
+  const alone: StepState = { ...state, predecessor: null, successors: [p(50)] };
+  assert.deepEqual(findSuccessorStep(alone, p(7).id).nodes.map((x) => x.addr), ['p50']);
+});
+
+test('iterativeLookup gives up with LOOKUP_FAILED: all candidates dead, or a route that never ends', async () => {
+  const { iterativeLookup } = await import('../../src/chord/lookup.js');
+  const { FailingTransport } = await import('../../src/chord/failing-transport.js');
+  const gone: string[] = [];
+  const base = {
+    self: p(0),
+    requestTimeoutMs: 10,
+    maxLookupSteps: 5,
+    onPeerGone: (x: PeerRef) => gone.push(x.addr),
+    isRecentlyGone: () => false,
+    minFollowers: 1,
+  };
+  await assert.rejects(iterativeLookup({ ...base, transport: new FailingTransport() }, p(200).id, [p(10), p(20)]), { code: 'LOOKUP_FAILED' });
+  assert.deepEqual(gone.sort(), ['p10', 'p20'], 'each failed candidate was reported');
+
+  // Every peer points one step further: progress, but never done. The step bound stops it.
+  let asked = 0;
+  const endless = {
+    async request(addr: string) {
+      asked++;
+      const n = Number(addr.slice(1));
+      return { type: 'findSuccessorReply' as const, done: false, nodes: [p(n + 1)] };
+    },
+  };
+  await assert.rejects(iterativeLookup({ ...base, transport: endless }, p(200).id, [p(1)]), { code: 'LOOKUP_FAILED' });
+  assert.equal(asked, 5);
+});
