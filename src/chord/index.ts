@@ -1,6 +1,6 @@
 /**
  * The chord layer's public surface: the peer, its configuration and the seams it runs on. Other
- * layers import from here (or from peer.ts directly); the helpers stay internal.
+ * layers import from here (or from peer.ts directly); the remaining modules are internal.
  */
 export { ChordPeer, type ChordComponents, type ChordStatus, type RingChange } from './peer.js';
 export { CHORD_DEFAULTS, resolveChordConfig, type ChordConfig, type ChordInit } from './defaults.js';

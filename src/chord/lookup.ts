@@ -216,7 +216,8 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
         const owner = nodes[i]!;
         if (!usable(owner)) continue;
         const followers = nodes.slice(i + 1);
-        if (followers.length >= ctx.minFollowers || samePeer(owner, ctx.self) || asked.has(owner.addr)) {
+        const settled = followers.length >= ctx.minFollowers || samePeer(owner, ctx.self) || asked.has(owner.addr);
+        if (settled || steps >= ctx.maxLookupSteps) {
           return { owner, successors: followers, hops };
         }
         const confirm = await ask(owner.addr, owner);

@@ -8,6 +8,7 @@ import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { formatAddr } from '../net/peer-server.js';
 import { RegistryServer } from '../registry/registry-server.js';
+import { connectionsPerPeer, openFileLimit } from './fd-budget.js';
 import { computeHealth, type Health } from './health.js';
 import { WorkerHandle } from './worker-handle.js';
 import type { PeerSnapshot } from './worker-protocol.js';
@@ -52,6 +53,8 @@ export class ClusterHost {
   private readonly peers = new Map<string, PeerEntry>();
   private nextIndex = 0;
   private registryAddr = '';
+  /** Per-peer connection cap, from the fd limit and the largest size the cluster has had. */
+  private maxConnections = 0;
   private closing = false;
   /** Workers that died, with their exit codes and the peers they took down (for the admin API). */
   readonly deadWorkers: Array<{ worker: number; code: number; peers: string[] }> = [];
@@ -93,6 +96,9 @@ export class ClusterHost {
   async addPeers(count: number): Promise<PeerEntry[]> {
     const added: PeerEntry[] = [];
     let remaining = count;
+    // Sized for the cluster after this call; peers started earlier keep their (larger) cap, and the
+    // 20% reserve in connectionsPerPeer absorbs the difference.
+    this.maxConnections = connectionsPerPeer(this.peers.size + count, openFileLimit());
     while (remaining > 0) {
       const batch = this.peers.size === 0 ? 1 : Math.min(remaining, this.init.joinBatch);
       const started = await Promise.all(Array.from({ length: batch }, () => this.startOne()));
@@ -115,6 +121,7 @@ export class ClusterHost {
       successors: this.init.successors,
       replicas: this.init.replicas,
       stabilizeMs: this.init.stabilizeMs,
+      maxConnections: this.maxConnections,
     });
     const entry = { ...peer, worker: worker.index };
     this.peers.set(peer.id, entry);

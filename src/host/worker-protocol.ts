@@ -13,6 +13,7 @@ export interface PeerSpec {
   successors?: number;
   replicas?: number;
   stabilizeMs?: number;
+  maxConnections?: number;
 }
 
 /** What a worker reports of one peer: enough for the admin API and the health check. */

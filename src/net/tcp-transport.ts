@@ -13,6 +13,8 @@ export interface TcpTransportInit {
   self: PeerRef | null;
   requestTimeoutMs?: number;
   maxFrameBytes?: number;
+  /** Cap on open outgoing connections (0 = none); see ConnectionPool. */
+  maxConnections?: number;
 }
 
 export class TcpTransport implements Transport {
@@ -21,7 +23,7 @@ export class TcpTransport implements Transport {
   constructor(components: { log?: Logger; random?: Random }, init: TcpTransportInit) {
     this.pool = new ConnectionPool(
       { log: components.log ?? silentLogger, random: components.random },
-      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes },
+      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections },
     );
   }
 

@@ -12,7 +12,7 @@ import { KvStore, STORE_DEFAULTS } from '../store/kv-store.js';
 import { PeerServer, formatAddr } from '../net/peer-server.js';
 import { TcpTransport } from '../net/tcp-transport.js';
 import { RegistryClient, bootstrapFromRegistry } from '../registry/index.js';
-import { createPeerHandler } from './handler.js';
+import { composeHandler } from '../store/peer-handler.js';
 
 export const NODE_DEFAULTS = Object.freeze({
   host: '127.0.0.1', // loopback unless told otherwise: a peer is not exposed by accident
@@ -37,6 +37,8 @@ export interface PeerNodeInit {
   maxValueBytes?: number;
   requestTimeoutMs?: number;
   maxFrameBytes?: number;
+  /** Cap on this peer's open outgoing connections (0 = none): dense hosts share one fd limit. */
+  maxConnections?: number;
 }
 
 export interface PeerNodeComponents {
@@ -79,7 +81,7 @@ export class PeerNode {
     const self: PeerRef = { id, addr };
     const log = baseLog.child({ peer: idToHex(id).slice(0, 8), addr });
     const requestTimeoutMs = init.requestTimeoutMs ?? CHORD_DEFAULTS.requestTimeoutMs;
-    const transport = new TcpTransport({ log: log.child({ component: 'transport' }), random }, { self, requestTimeoutMs, maxFrameBytes: init.maxFrameBytes });
+    const transport = new TcpTransport({ log: log.child({ component: 'transport' }), random }, { self, requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections });
     const stabilizeMs = init.stabilizeMs ?? CHORD_DEFAULTS.stabilizeIntervalMs;
     const chord = new ChordPeer(
       { transport, clock, random, log: log.child({ component: 'chord' }) },
@@ -102,7 +104,7 @@ export class PeerNode {
         repairIntervalMs: Math.max(STORE_DEFAULTS.repairIntervalMs, 5 * stabilizeMs),
       },
     );
-    server.serve(self, createPeerHandler(chord, store));
+    server.serve(self, composeHandler(chord, store));
     const node = new PeerNode({ self, chord, store, server, transport, log, random });
     try {
       if (init.join) await node.joinWithRetry(init.join);

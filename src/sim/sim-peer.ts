@@ -8,11 +8,10 @@ import type { Clock, Random } from '../chord/clock.js';
 import type { ChordInit } from '../chord/defaults.js';
 import { ChordPeer } from '../chord/peer.js';
 import type { RequestHandler } from '../chord/transport.js';
-import { ErrorCode, RingwireError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
-import type { Request, Response } from '../protocol/messages.js';
 import { peerIdForAddr } from '../ring/hash.js';
 import type { Id } from '../ring/id.js';
+import { composeHandler } from '../store/peer-handler.js';
 import { KvStore, type KvStoreInit } from '../store/kv-store.js';
 import type { MemoryNetwork } from './memory-network.js';
 
@@ -46,29 +45,6 @@ export interface SimPeer {
   crash(): void;
   /** Stops the peer the same abrupt way (for cleanup); a graceful exit is store.handOff() + chord.leave() first. */
   stop(): void;
-}
-
-/**
- * The handler composing a chord core and a store: chord first, then the store, `getInfo` from both;
- * anything else is answered UNKNOWN_MESSAGE.
- */
-export function composeHandler(chord: ChordPeer, store: KvStore): RequestHandler {
-  return (req: Request): Promise<Response> => {
-    if (req.type === 'getInfo') {
-      return Promise.resolve({
-        type: 'info',
-        self: chord.self,
-        predecessor: chord.predecessor,
-        successors: [...chord.successors],
-        fingers: chord.fingerPeers(),
-        keys: store.ownedKeyCount(),
-        stored: store.recordCount(),
-      });
-    }
-    const answer = chord.handle(req) ?? store.handle(req);
-    if (answer) return answer;
-    return Promise.reject(new RingwireError(ErrorCode.UNKNOWN_MESSAGE, `peer does not handle ${req.type} requests`));
-  };
 }
 
 /**

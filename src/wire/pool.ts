@@ -30,6 +30,10 @@ export const POOL_DEFAULTS = Object.freeze({
   maxFrameBytes: CONNECTION_DEFAULTS.maxFrameBytes,
   /** Reconnect backoff after failed connects (see backoff.ts). */
   backoff: BACKOFF_DEFAULTS,
+  /** Open connections kept at most; past it the least recently used idle one is closed. 0 = no cap. */
+  maxConnections: 0,
+  /** A connection unused this long is closed (it reopens on demand). 0 = never. */
+  idleTimeoutMs: 60_000,
 });
 
 /** Collaborators of a pool. */
@@ -54,6 +58,14 @@ export interface PoolInit {
   maxFrameBytes?: number;
   /** Missing fields take POOL_DEFAULTS.backoff's values. */
   backoff?: Partial<BackoffOptions>;
+  /**
+   * Cap on open connections. Many peers in one process share one file-descriptor limit (each
+   * in-process connection costs two), so a dense host sets this from its budget.
+   * @default POOL_DEFAULTS.maxConnections (no cap)
+   */
+  maxConnections?: number;
+  /** @default POOL_DEFAULTS.idleTimeoutMs */
+  idleTimeoutMs?: number;
 }
 
 /** Counters since the pool was made. */
@@ -68,6 +80,8 @@ export interface PoolStats {
   fastFailures: number;
   /** Connections open right now. */
   open: number;
+  /** Connections closed to stay under maxConnections or because they sat idle. */
+  evictions: number;
 }
 
 interface Entry {
@@ -79,6 +93,8 @@ interface Entry {
   retryAt: number;
   lastError: RingwireError | null;
   everConnected: boolean;
+  /** `now` of the last request sent through this entry. */
+  lastUsed: number;
 }
 
 /** Persistent connections by address; satisfies the chord Transport structurally. */
@@ -92,7 +108,10 @@ export class ConnectionPool {
   private readonly maxFrameBytes: number;
   private readonly backoff: BackoffOptions;
   private readonly entries = new Map<string, Entry>();
-  private readonly counters = { connects: 0, reconnects: 0, failures: 0, fastFailures: 0 };
+  private readonly counters = { connects: 0, reconnects: 0, failures: 0, fastFailures: 0, evictions: 0 };
+  private readonly maxConnections: number;
+  private readonly idleTimeoutMs: number;
+  private sweeper: ReturnType<typeof setInterval> | null = null;
   private isClosed = false;
   /** Aborts connects still in progress when the pool closes, so close() does not wait them out. */
   private readonly shutdown = new AbortController();
@@ -106,6 +125,11 @@ export class ConnectionPool {
     this.connectTimeoutMs = init.connectTimeoutMs ?? POOL_DEFAULTS.connectTimeoutMs;
     this.maxFrameBytes = init.maxFrameBytes ?? POOL_DEFAULTS.maxFrameBytes;
     this.backoff = { ...POOL_DEFAULTS.backoff, ...init.backoff };
+    this.maxConnections = init.maxConnections ?? POOL_DEFAULTS.maxConnections;
+    this.idleTimeoutMs = init.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs;
+    if (!Number.isInteger(this.maxConnections) || this.maxConnections < 0) {
+      throw new RingwireError(ErrorCode.INVALID_REQUEST, `maxConnections must be a non-negative integer, got ${this.maxConnections}`);
+    }
     // Refuse bad settings now, not on the first failed connect deep inside a request.
     checkMaxFrameBytes(this.maxFrameBytes);
     backoffDelayMs(0, this.backoff, () => 0);
@@ -146,6 +170,8 @@ export class ConnectionPool {
   async close(): Promise<void> {
     this.isClosed = true;
     this.shutdown.abort();
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
     const closing: Array<Promise<void>> = [];
     for (const entry of this.entries.values()) {
       if (entry.conn !== null) closing.push(entry.conn.close());
@@ -162,14 +188,66 @@ export class ConnectionPool {
     return { ...this.counters, open };
   }
 
+  private openCount(): number {
+    let open = 0;
+    for (const entry of this.entries.values()) if (entry.conn !== null || entry.connecting !== null) open++;
+    return open;
+  }
+
+  /**
+   * Keeps the pool under maxConnections by closing least recently used connections that have no
+   * request in flight (Map order is use order: `connection` moves an entry to the end on use).
+   * A busy pool may overshoot for a moment rather than fail a request.
+   */
+  private evictForCap(keep: Entry): void {
+    if (this.maxConnections === 0) return;
+    let excess = this.openCount() - this.maxConnections;
+    for (const [addr, entry] of this.entries) {
+      if (excess <= 0) break;
+      const conn = entry.conn;
+      if (entry === keep || conn === null || conn.pendingCount > 0) continue;
+      entry.conn = null;
+      this.counters.evictions++;
+      excess--;
+      this.log.debug('connection evicted (pool at capacity)', { remote: addr });
+      void conn.close();
+    }
+  }
+
+  /** Closes connections idle past idleTimeoutMs and forgets addresses with nothing to remember. */
+  private sweep(): void {
+    const cutoff = this.now() - this.idleTimeoutMs;
+    for (const [addr, entry] of this.entries) {
+      if (entry.lastUsed > cutoff || entry.connecting !== null) continue;
+      if (entry.conn !== null) {
+        if (entry.conn.pendingCount > 0) continue;
+        const conn = entry.conn;
+        entry.conn = null;
+        this.counters.evictions++;
+        void conn.close();
+      }
+      if (entry.failures === 0 || this.now() >= entry.retryAt) this.entries.delete(addr);
+    }
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper !== null || this.idleTimeoutMs <= 0 || this.isClosed) return;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(100, this.idleTimeoutMs / 2));
+    this.sweeper.unref();
+  }
+
   /** The open connection to `addr`: reused, shared with a connect in progress, or newly opened. */
   private async connection(addr: string, timeoutMs: number): Promise<Connection> {
     if (this.isClosed) throw this.closedError();
     let entry = this.entries.get(addr);
     if (entry === undefined) {
-      entry = { conn: null, connecting: null, failures: 0, retryAt: 0, lastError: null, everConnected: false };
-      this.entries.set(addr, entry);
+      entry = { conn: null, connecting: null, failures: 0, retryAt: 0, lastError: null, everConnected: false, lastUsed: 0 };
+      this.startSweeper();
+    } else {
+      this.entries.delete(addr); // re-inserted below: Map order is least-recently-used first
     }
+    this.entries.set(addr, entry);
+    entry.lastUsed = this.now();
     if (entry.conn !== null) {
       if (entry.conn.isOpen) return entry.conn;
       entry.conn = null;
@@ -211,6 +289,7 @@ export class ConnectionPool {
       entry.lastError = null;
       entry.conn = conn;
       void conn.closed.then(() => this.forget(addr, entry, conn));
+      this.evictForCap(entry);
       this.log.debug('connected', { remote: addr });
       return conn;
     } catch (err) {

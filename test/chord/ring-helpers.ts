@@ -24,6 +24,8 @@ export interface RingOptions {
   fingersPerRound?: number;
   /** Start the periodic steps once joined. @default true */
   start?: boolean;
+  /** One-way message delay; a function draws one per message. @default 0 */
+  latencyMs?: number | (() => number);
   /** All joins through peer 0 at the same time, or one after the other. @default 'concurrent' */
   join?: 'concurrent' | 'sequential';
 }
@@ -55,7 +57,7 @@ export function addrOf(i: number, seed = 1): string {
 /** Builds n peers: peer 0 creates the ring, the others join through it. Cleanup via t.after. */
 export async function makeRing(n: number, t: TestContext, opts: RingOptions = {}): Promise<TestRing> {
   const clock = new ManualClock();
-  const network = new MemoryNetwork({ clock });
+  const network = new MemoryNetwork({ clock }, { latencyMs: opts.latencyMs ?? 0 });
   const random = seededRandom(opts.seed ?? 1);
   const r = opts.r ?? 8;
   const periodMs = opts.periodMs ?? 1000;

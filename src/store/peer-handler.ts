@@ -1,15 +1,15 @@
 /**
  * The one request handler of a peer: chord requests to the chord core, key-value requests to the
- * store, `getInfo` answered from both. Used by the TCP node and by the simulator alike, so both
- * answer every request the same way.
+ * store, `getInfo` answered from both. It lives with the store (the lowest layer that knows both
+ * halves) so the TCP node and the simulator share it and answer every request the same way.
  */
 import type { ChordPeer } from '../chord/peer.js';
 import type { RequestHandler } from '../chord/transport.js';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import type { Request, Response } from '../protocol/messages.js';
-import type { KvStore } from '../store/kv-store.js';
+import type { KvStore } from './kv-store.js';
 
-export function createPeerHandler(chord: ChordPeer, store: KvStore): RequestHandler {
+export function composeHandler(chord: ChordPeer, store: KvStore): RequestHandler {
   return (req: Request): Promise<Response> => {
     if (req.type === 'getInfo') {
       return Promise.resolve({

@@ -1,0 +1,75 @@
+/**
+ * Scheduling of the periodic maintenance steps on an injected clock. Each step has its own timer,
+ * first fires one period after start, and is re-armed only once the run finished, so a slow step
+ * (a peer timing out) never overlaps itself and never piles up runs. A failing run is logged and
+ * the schedule goes on: one bad round must not stop the ring from repairing itself.
+ */
+import { describeError } from '../errors/errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock, TimerHandle } from './clock.js';
+
+/** One periodic step. */
+export interface PeriodicStep {
+  periodMs: number;
+  run: () => Promise<void>;
+}
+
+/** Timers for a fixed set of named steps; start/stop are idempotent. */
+export class PeriodicSteps<Name extends string> {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly timers = new Map<Name, TimerHandle>();
+  private active = false;
+
+  constructor(components: { clock: Clock; log: Logger }) {
+    this.clock = components.clock;
+    this.log = components.log;
+  }
+
+  get running(): boolean {
+    return this.active;
+  }
+
+  /** Arms every step (no-op when already running). */
+  start(steps: Record<Name, PeriodicStep>): void {
+    if (this.active) return;
+    this.active = true;
+    for (const name of Object.keys(steps) as Name[]) this.arm(name, steps[name]);
+  }
+
+  /** Clears every timer; runs in flight finish but are not re-armed. */
+  stop(): void {
+    this.active = false;
+    for (const handle of this.timers.values()) this.clock.clearTimeout(handle);
+    this.timers.clear();
+  }
+
+  private arm(name: Name, step: PeriodicStep): void {
+    const handle = this.clock.setTimeout(() => {
+      this.timers.delete(name);
+      step
+        .run()
+        .catch((err: unknown) => this.log.warn(`${name} failed`, { error: describeError(err) }))
+        .finally(() => {
+          if (this.active) this.arm(name, step);
+        });
+    }, step.periodMs);
+    this.timers.set(name, handle);
+  }
+}
+
+/**
+ * Shares one in-flight run per name: a step called while it already runs (a timer and a direct
+ * call, or a leave handler asking for a stabilize) joins that run instead of racing it.
+ */
+export class SingleFlight<Name extends string> {
+  private readonly inflight = new Map<Name, Promise<void>>();
+
+  run(name: Name, fn: () => Promise<void>): Promise<void> {
+    const running = this.inflight.get(name);
+    if (running) return running;
+    const p = fn().finally(() => this.inflight.delete(name));
+    this.inflight.set(name, p);
+    return p;
+  }
+}
