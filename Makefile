@@ -25,8 +25,10 @@ test: build ## run the whole test suite (node:test)
 run: build ## start the main job: a local cluster with its registry (PEERS=32 WORKERS=2)
 	$(NODE) dist/cli.js cluster --peers $(PEERS) --workers $(WORKERS)
 
-bench: build ## run the benchmark suite
-	$(NODE) dist/bench/micro.js
+DENSITY_PEERS ?= 64 256 1024
+
+bench: build ## density: RSS per peer and time to a consistent ring (DENSITY_PEERS="64 256 1024")
+	@for n in $(DENSITY_PEERS); do $(NODE) dist/bench/density.js --peers $$n --workers $(WORKERS) 2>/dev/null; done
 
 clean: ## remove build output
 	rm -rf dist

@@ -20,10 +20,14 @@ export const CLUSTER_DEFAULTS = Object.freeze({
   registryPort: 4000,
   successors: 8,
   replicas: 3,
-  stabilizeMs: 500, // faster than a lone node's default so a fresh cluster converges in seconds
+  // Stabilize period: peers x 1 ms, within [250, 2000] ms, so the whole host sends about the same
+  // maintenance traffic at any size (a 1,024-peer host at 500 ms saturates two cores).
+  stabilizeMsPerPeer: 1,
+  fingersPerRound: 2, // a full refresh every ~5 rounds; 8 per round is most of a host's traffic
   joinBatch: 16, // peers joining at once; more mostly adds retries on 2 cores
   logLevel: 'warn', // per-peer info lines at 1,000 peers drown the terminal
-  consistencyTimeoutMs: 300_000,
+  consistencyTimeoutMs: 600_000,
+  waveTimeoutMs: 120_000, // a join wave that has not settled by then is logged and not waited for
 });
 
 export interface ClusterInit {
@@ -34,7 +38,9 @@ export interface ClusterInit {
   registryPort?: number;
   successors?: number;
   replicas?: number;
+  /** @default peers x stabilizeMsPerPeer, clamped to [250, 2000] */
   stabilizeMs?: number;
+  fingersPerRound?: number;
   joinBatch?: number;
   logLevel?: string;
 }
@@ -61,9 +67,11 @@ export class ClusterHost {
 
   constructor(components: { log?: Logger }, init: ClusterInit = {}) {
     this.log = components.log ?? silentLogger;
+    const peers = init.peers ?? CLUSTER_DEFAULTS.peers;
     this.init = {
       ...CLUSTER_DEFAULTS,
       workers: Math.max(1, os.availableParallelism()),
+      stabilizeMs: Math.min(2000, Math.max(250, Math.round(peers * CLUSTER_DEFAULTS.stabilizeMsPerPeer))),
       ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)),
     } as Required<ClusterInit>;
     this.registry = new RegistryServer({ log: this.log.child({ component: 'registry' }) }, {});
@@ -89,9 +97,13 @@ export class ClusterHost {
   }
 
   /**
-   * Starts `count` more peers, round-robin over the live workers, `joinBatch` at a time. The very
-   * first peer of the cluster creates the ring (the registry is empty); the rest bootstrap through
-   * the registry's sample of live peers.
+   * Starts `count` more peers, round-robin over the live workers. Peers join in waves no larger
+   * than the ring already is, and each wave waits for the ring to be consistent before the next:
+   * peers that join at the same moment into one gap form a chain that stabilize untangles one
+   * link per round, so letting a thousand peers join a ring of ten at once costs O(N) rounds,
+   * while doubling waves keep every gap's chain short (about log N waves of a few rounds each).
+   * Within a wave, `joinBatch` peers start at a time. The very first peer creates the ring (the
+   * registry is empty); the rest bootstrap through the registry's sample of live peers.
    */
   async addPeers(count: number): Promise<PeerEntry[]> {
     const added: PeerEntry[] = [];
@@ -100,10 +112,20 @@ export class ClusterHost {
     // 20% reserve in connectionsPerPeer absorbs the difference.
     this.maxConnections = connectionsPerPeer(this.peers.size + count, openFileLimit());
     while (remaining > 0) {
-      const batch = this.peers.size === 0 ? 1 : Math.min(remaining, this.init.joinBatch);
-      const started = await Promise.all(Array.from({ length: batch }, () => this.startOne()));
-      added.push(...started);
-      remaining -= batch;
+      const wave = Math.min(remaining, Math.max(1, this.peers.size));
+      for (let done = 0; done < wave; ) {
+        const batch = Math.min(wave - done, this.init.joinBatch);
+        added.push(...(await Promise.all(Array.from({ length: batch }, () => this.startOne()))));
+        done += batch;
+      }
+      remaining -= wave;
+      if (remaining > 0) {
+        try {
+          await this.waitConsistent(CLUSTER_DEFAULTS.waveTimeoutMs);
+        } catch (err) {
+          this.log.warn('ring not consistent after a join wave; adding the next wave anyway', { err: describeError(err) });
+        }
+      }
     }
     return added;
   }
@@ -122,6 +144,7 @@ export class ClusterHost {
       replicas: this.init.replicas,
       stabilizeMs: this.init.stabilizeMs,
       maxConnections: this.maxConnections,
+      fingersPerRound: this.init.fingersPerRound,
     });
     const entry = { ...peer, worker: worker.index };
     this.peers.set(peer.id, entry);

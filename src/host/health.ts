@@ -74,7 +74,8 @@ export function computeHealth(peers: PeerSnapshot[], replicas: number, keysByPee
     const i = ring.hex.indexOf(peer.id);
     const succ = ring.hex[(i + 1) % n]!;
     const pred = ring.hex[(i - 1 + n) % n]!;
-    const okRing = peer.successors[0] === succ && peer.predecessor === pred;
+    // A lone peer's predecessor stays unknown until someone notifies it: that is consistent too.
+    const okRing = peer.successors[0] === succ && (peer.predecessor === pred || (n === 1 && peer.predecessor === null));
     if (!okRing && problems.length < 5) {
       problems.push(`${peer.addr}: successor ${peer.successors[0]?.slice(0, 8)} (true ${succ.slice(0, 8)}), predecessor ${peer.predecessor?.slice(0, 8) ?? 'unknown'} (true ${pred.slice(0, 8)})`);
     }

@@ -14,6 +14,7 @@ export interface PeerSpec {
   replicas?: number;
   stabilizeMs?: number;
   maxConnections?: number;
+  fingersPerRound?: number;
 }
 
 /** What a worker reports of one peer: enough for the admin API and the health check. */

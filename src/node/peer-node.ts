@@ -34,6 +34,8 @@ export interface PeerNodeInit {
   successors?: number;
   replicas?: number;
   stabilizeMs?: number;
+  /** Fingers refreshed per fix-fingers tick (each costs a lookup). */
+  fingersPerRound?: number;
   maxValueBytes?: number;
   requestTimeoutMs?: number;
   maxFrameBytes?: number;
@@ -92,6 +94,7 @@ export class PeerNode {
         stabilizeIntervalMs: stabilizeMs,
         fixFingersIntervalMs: stabilizeMs,
         checkPredecessorIntervalMs: stabilizeMs,
+        fingersPerRound: init.fingersPerRound,
         requestTimeoutMs,
       },
     );

@@ -106,3 +106,24 @@ test('chord cluster: ready line, then SIGINT makes every peer leave and the proc
   proc.kill('SIGINT');
   assert.equal(await exited, 0, stderr);
 });
+
+test('a worker that dies is reported, its peers count as crashed, nothing is restarted', async (t) => {
+  const cluster = new ClusterHost({}, { peers: 12, workers: 2, basePort: 0, registryPort: 0, stabilizeMs: 100 });
+  const admin = new AdminServer({ host: cluster });
+  t.after(async () => {
+    await admin.close();
+    await cluster.shutdown();
+  });
+  const api = `http://127.0.0.1:${await admin.listen('127.0.0.1', 0)}/api`;
+  await cluster.start();
+  await cluster.waitConsistent(60_000);
+  await cluster.killWorker(1);
+  await eventually(async () => {
+    const h = (await http('GET', `${api}/health?keys=false`)).json as { peers: number; deadWorkers: Array<{ worker: number; peers: string[] }> };
+    return h.deadWorkers.length === 1 && h.deadWorkers[0]!.worker === 1 && h.deadWorkers[0]!.peers.length === 6 && h.peers === 6;
+  }, { what: 'dead worker reported with its 6 peers' });
+  const peers = (await http('GET', `${api}/peers`)).json as Array<{ worker: number }>;
+  assert.deepEqual(new Set(peers.map((p) => p.worker)), new Set([0]), 'no peer was restarted elsewhere');
+  // The surviving half heals into a ring of its own (6 crashes < successor list length 8).
+  await cluster.waitConsistent(60_000);
+});
