@@ -164,7 +164,7 @@ export class PeerNode {
   private async register(registry: string): Promise<void> {
     const client = new RegistryClient({ log: this.log.child({ component: 'registry-client' }), random: this.random }, { registry, self: this.self });
     this.registryClient = client;
-    await client.start();
+    await client.start({ background: true });
   }
 
   /** Graceful leave: hand keys to the successor, tell the neighbours, then close everything. */

@@ -29,7 +29,7 @@ export const REGISTRY_CLIENT_DEFAULTS = Object.freeze({
   /** Budget for TCP connect plus hello to the registry. */
   connectTimeoutMs: 1000,
   /** Deadline of register (which includes the registry dialling us back), ping and queries. */
-  requestTimeoutMs: 3000,
+  requestTimeoutMs: 5000,
 });
 
 /** Collaborators of a RegistryClient. */
@@ -124,14 +124,21 @@ export class RegistryClient extends EventEmitter<RegistryClientEvents> {
   /**
    * Connects and registers, then keeps the registration alive until stop(). Rejects (and leaves
    * nothing running) when the first registration fails: UNREACHABLE when the registry cannot be
-   * reached or cannot reach our address, TIMEOUT, or the registry's error code.
+   * reached or cannot reach our address, TIMEOUT, or the registry's error code. With
+   * `background`, a failed first registration is logged and retried with backoff instead: a peer
+   * already in the ring must not fail because the registry (not on the data path) is slow or down.
    */
-  async start(): Promise<void> {
+  async start(options: { background?: boolean } = {}): Promise<void> {
     if (this.phase !== 'new') throw new RingwireError(ErrorCode.CLOSED, `registry client already ${this.phase === 'running' ? 'started' : 'stopped'}`);
     this.phase = 'running';
     try {
       await this.track(this.establish());
     } catch (err) {
+      if (options.background && this.phase === 'running') {
+        this.log.warn('first registration failed; retrying in the background', { err: describeError(err) });
+        this.scheduleReconnect();
+        return;
+      }
       this.phase = 'stopped';
       const code = err instanceof RingwireError ? err.code : ErrorCode.INTERNAL;
       throw new RingwireError(code, `cannot register ${this.self.addr} with the registry at ${this.registryAddr}: ${describeError(err)}`, { cause: err });

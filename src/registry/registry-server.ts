@@ -28,7 +28,7 @@ export const REGISTRY_SERVER_DEFAULTS = Object.freeze({
   /** A client that has not completed its hello by then is disconnected. */
   helloTimeoutMs: 5000,
   /** How long a registering peer's address has to answer our verification ping. */
-  verifyTimeoutMs: 1000,
+  verifyTimeoutMs: 3000,
   /** Largest sample handed out, whatever count is asked for (bounds reply size and work). */
   maxSampleCount: 64,
 });
