@@ -26,7 +26,7 @@ test('one persistent connection per address is reused, concurrent first requests
   assert.ok(first.every((r) => r.type === 'pong'));
   for (let i = 0; i < 5; i++) assert.equal((await pool.request(server.addr, { type: 'ping' })).type, 'pong');
   assert.equal(server.served.length, 1);
-  assert.deepEqual(pool.stats(), { connects: 1, reconnects: 0, failures: 0, fastFailures: 0, open: 1 });
+  assert.deepEqual(pool.stats(), { connects: 1, reconnects: 0, failures: 0, fastFailures: 0, open: 1, evictions: 0 });
 });
 
 test('separate addresses get separate connections', async (t) => {
@@ -173,4 +173,21 @@ test('drop(addr) closes one connection; the next request opens a new one', async
 test('a pool is a chord Transport (checked by the compiler)', (t) => {
   const transport: Transport = makePool(t);
   assert.equal(typeof transport.request, 'function');
+});
+
+test('maxConnections closes the least recently used idle connection; idle ones close after idleTimeoutMs', async (t) => {
+  const servers = await Promise.all([startServer(t), startServer(t), startServer(t)]);
+  const pool = makePool(t, { maxConnections: 2, idleTimeoutMs: 200 });
+  await pool.request(servers[0]!.addr, { type: 'ping' });
+  await pool.request(servers[1]!.addr, { type: 'ping' });
+  await pool.request(servers[0]!.addr, { type: 'ping' }); // servers[1] is now the least recently used
+  await pool.request(servers[2]!.addr, { type: 'ping' });
+  assert.equal(pool.stats().open, 2);
+  assert.equal(pool.stats().evictions, 1);
+  // The evicted address reconnects on demand, evicting the next least recently used one.
+  assert.equal((await pool.request(servers[1]!.addr, { type: 'ping' })).type, 'pong');
+  assert.equal(pool.stats().open, 2);
+  assert.equal(pool.stats().reconnects, 1);
+  // Nothing used for idleTimeoutMs: the sweep closes everything.
+  await eventually(() => pool.stats().open === 0, { timeoutMs: 5000 });
 });
