@@ -175,7 +175,7 @@ export class ClusterHost {
 
   async health(withKeys = true): Promise<Health> {
     const { peers, keys } = await this.snapshot(withKeys);
-    return computeHealth(peers, this.init.replicas, withKeys ? keys : undefined);
+    return computeHealth(peers, this.init.replicas, withKeys ? keys : undefined, this.init.successors);
   }
 
   /** Resolves once every live peer's successor and predecessor match the true ring. */

@@ -8,7 +8,10 @@ import type { PeerSnapshot } from './worker-protocol.js';
 
 export interface Health {
   peers: number;
-  /** Fraction of peers whose successor and predecessor match the true ring. */
+  /**
+   * Fraction of peers whose predecessor and whole successor list (the next min(r, n-1) peers)
+   * match the true ring: the state lookups answer from, so a lookup through any of them is right.
+   */
   ringConsistent: number;
   /** Fraction of peers whose successor, predecessor and every finger match the true ring. */
   fullyConsistent: number;
@@ -64,7 +67,12 @@ export class TrueRing {
  * Compares every snapshot with the true ring of the snapshots' own membership. `keysByPeer` maps a
  * peer id (hex) to the key ids it holds; when given, replica coverage is checked too.
  */
-export function computeHealth(peers: PeerSnapshot[], replicas: number, keysByPeer?: Map<string, string[]>): Health {
+export function computeHealth(
+  peers: PeerSnapshot[],
+  replicas: number,
+  keysByPeer?: Map<string, string[]>,
+  successorListLength = 8,
+): Health {
   const ring = new TrueRing(peers.map((p) => p.id));
   const problems: string[] = [];
   let ringOk = 0;
@@ -75,7 +83,10 @@ export function computeHealth(peers: PeerSnapshot[], replicas: number, keysByPee
     const succ = ring.hex[(i + 1) % n]!;
     const pred = ring.hex[(i - 1 + n) % n]!;
     // A lone peer's predecessor stays unknown until someone notifies it: that is consistent too.
-    const okRing = peer.successors[0] === succ && (peer.predecessor === pred || (n === 1 && peer.predecessor === null));
+    const listLength = Math.max(1, Math.min(successorListLength, n - 1));
+    let listOk = peer.successors.length === listLength;
+    for (let k = 0; k < listLength && listOk; k++) listOk = peer.successors[k] === ring.hex[(i + 1 + k) % n];
+    const okRing = listOk && (peer.predecessor === pred || (n === 1 && peer.predecessor === null));
     if (!okRing && problems.length < 5) {
       problems.push(`${peer.addr}: successor ${peer.successors[0]?.slice(0, 8)} (true ${succ.slice(0, 8)}), predecessor ${peer.predecessor?.slice(0, 8) ?? 'unknown'} (true ${pred.slice(0, 8)})`);
     }

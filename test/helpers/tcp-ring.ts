@@ -29,8 +29,8 @@ export async function startTcpRing(n: number, t: TestContext, opts: TcpRingOptio
 }
 
 /**
- * Null when every live node's first successor and predecessor equal the true ring's; otherwise a
- * description of the first difference.
+ * Null when every live node's successor list (up to its length, at least min(8, n-1) entries) and
+ * predecessor equal the true ring's; otherwise a description of the first difference.
  */
 export function ringMismatch(nodes: PeerNode[]): string | null {
   const sorted = [...nodes].sort((a, b) => compareIds(a.self.id, b.self.id));
@@ -42,6 +42,14 @@ export function ringMismatch(nodes: PeerNode[]): string | null {
     if (!haveSucc || !idEquals(haveSucc.id, succ.self.id)) {
       return `${node.addr} has successor ${haveSucc?.addr ?? 'none'}, expected ${succ.addr}`;
     }
+    // The whole list: lookups answer from it, so a lookup is only sure to be right once it is.
+    const want = Math.max(1, Math.min(node.chord.successors.length, sorted.length - 1));
+    for (let k = 0; k < want; k++) {
+      const have = node.chord.successors[k];
+      const expected = sorted[(i + 1 + k) % sorted.length]!;
+      if (!have || !idEquals(have.id, expected.self.id)) return `${node.addr} successor ${k} is ${have?.addr ?? 'none'}, expected ${expected.addr}`;
+    }
+    if (node.chord.successors.length < Math.min(8, sorted.length - 1)) return `${node.addr} has only ${node.chord.successors.length} successors`;
     const havePred = node.chord.predecessor;
     if (!havePred || !idEquals(havePred.id, pred.self.id)) {
       return `${node.addr} has predecessor ${havePred?.addr ?? 'none'}, expected ${pred.addr}`;

@@ -20,7 +20,7 @@ async function http(method: string, url: string, body?: unknown): Promise<{ stat
 }
 
 test('64 peers over 2 workers converge; keys resolve to the true owner; crash and leave lose no key', async (t) => {
-  const cluster = new ClusterHost({}, { peers: 64, workers: 2, basePort: 0, registryPort: 0, stabilizeMs: 100 });
+  const cluster = new ClusterHost({}, { peers: 64, workers: 2, basePort: 0, registryPort: 0, stabilizeMs: 200 });
   const admin = new AdminServer({ host: cluster });
   t.after(async () => {
     await admin.close();

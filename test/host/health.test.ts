@@ -14,7 +14,7 @@ function perfect(members: string[]): PeerSnapshot[] {
     addr: `127.0.0.1:${4001 + i}`,
     worker: i % 2,
     predecessor: members.length === 1 ? null : ring.hex[(i - 1 + ring.hex.length) % ring.hex.length]!,
-    successors: [ring.hex[(i + 1) % ring.hex.length]!],
+    successors: Array.from({ length: Math.max(1, Math.min(8, ring.hex.length - 1)) }, (_, k) => ring.hex[(i + 1 + k) % ring.hex.length]!),
     fingers: Array.from({ length: ID_BITS }, (_, b) => ring.successorOf(addPowerOfTwo(idFromHex(id), b))),
     keys: 0,
     stored: 0,
@@ -31,7 +31,7 @@ test('a perfect ring is fully consistent; a lone peer with no predecessor is too
 
 test('a wrong successor, predecessor or finger lowers the right fraction', () => {
   const peers = perfect(ids);
-  peers[0]!.successors = [ids[2]!];
+  peers[0]!.successors = [ids[2]!, ids[3]!, ids[0]!]; // skips 40..
   peers[1]!.fingers[159] = ids[0]!; // the true finger 159 of 40.. is c0..
   const h = computeHealth(peers, 3);
   assert.equal(h.ringConsistent, 0.75);
