@@ -82,6 +82,12 @@ function explain(err: unknown): string {
   return describeError(err);
 }
 
+// `chord ring | head` closes our stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(ExitCode.OK);
+  throw err;
+});
+
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
 // The process ends by itself once every socket, timer and worker is closed. If something still
