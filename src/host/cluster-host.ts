@@ -8,6 +8,7 @@ import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { formatAddr } from '../net/peer-server.js';
 import { RegistryServer } from '../registry/registry-server.js';
+import { definedOnly } from '../util/options.js';
 import { connectionsPerPeer, openFileLimit } from './fd-budget.js';
 import { computeHealth, type Health } from './health.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -72,7 +73,7 @@ export class ClusterHost {
       ...CLUSTER_DEFAULTS,
       workers: Math.max(1, os.availableParallelism()),
       stabilizeMs: Math.min(2000, Math.max(250, Math.round(peers * CLUSTER_DEFAULTS.stabilizeMsPerPeer))),
-      ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)),
+      ...definedOnly(init),
     } as Required<ClusterInit>;
     this.registry = new RegistryServer({ log: this.log.child({ component: 'registry' }) }, {});
   }

@@ -9,7 +9,8 @@ import type { RequestHandler } from '../chord/transport.js';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, type Hello, type HelloAck, type PeerRef } from '../protocol/messages.js';
-import { serveConnection } from '../wire/index.js';
+import { formatAddr, listenOn, serveConnection } from '../wire/index.js';
+import { definedOnly } from '../util/options.js';
 
 export const PEER_SERVER_DEFAULTS = Object.freeze({
   maxFrameBytes: 1024 * 1024, // frames above 1 MiB are refused before buffering (DESIGN.md)
@@ -21,10 +22,8 @@ export interface PeerServerInit {
   helloTimeoutMs?: number;
 }
 
-/** Formats host and port as the `host:port` string peers use as their address. */
-export function formatAddr(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+/** Re-exported for the layers above, which format addresses the same way. */
+export { formatAddr };
 
 export class PeerServer {
   private readonly server: net.Server;
@@ -36,31 +35,14 @@ export class PeerServer {
 
   constructor(components: { log?: Logger }, init: PeerServerInit = {}) {
     this.log = components.log ?? silentLogger;
-    this.init = { ...PEER_SERVER_DEFAULTS, ...stripUndefined(init) };
+    this.init = { ...PEER_SERVER_DEFAULTS, ...definedOnly(init) };
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.on('error', (err) => this.log.error('listener error', { err: err.message }));
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        reject(
-          new RingwireError(
-            ErrorCode.UNREACHABLE,
-            err.code === 'EADDRINUSE'
-              ? `port ${port} on ${host} is already in use: pick another --port (or 0 for any free port)`
-              : `cannot listen on ${formatAddr(host, port)}: ${err.message}`,
-          ),
-        );
-      };
-      this.server.once('error', onError);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', onError);
-        const address = this.server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   /** Sets who we are (sent in HelloAck) and who answers requests. Until then requests get NOT_READY. */
@@ -114,8 +96,4 @@ export class PeerServer {
       log: this.log,
     });
   }
-}
-
-function stripUndefined<T extends object>(obj: T): Partial<T> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -16,7 +16,8 @@ import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, expectReply, type PeerRef, type Request, type Response } from '../protocol/messages.js';
 import { idToHex } from '../ring/index.js';
-import { ConnectionPool, serveConnection, validatePeerRef } from '../wire/index.js';
+import { definedOnly } from '../util/options.js';
+import { ConnectionPool, formatAddr, listenOn, serveConnection, validatePeerRef } from '../wire/index.js';
 import { Membership } from './membership.js';
 
 /** Defaults of RegistryServer, by name. */
@@ -115,29 +116,12 @@ export class RegistryServer {
     if (this.state !== 'new') {
       return Promise.reject(new RingwireError(ErrorCode.CLOSED, `registry is ${this.state === 'closed' ? 'closed' : 'already listening'}`));
     }
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        reject(
-          new RingwireError(
-            ErrorCode.UNREACHABLE,
-            err.code === 'EADDRINUSE'
-              ? `port ${port} on ${host} is already in use: pick another --port (or 0 for any free port)`
-              : `cannot listen on ${formatAddr(host, port)}: ${err.message}`,
-            { cause: err },
-          ),
-        );
-      };
-      this.server.once('error', onError);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', onError);
-        const address = this.server.address();
-        const bound = typeof address === 'object' && address !== null ? address.port : port;
-        this.state = 'listening';
-        this.listenAddr = formatAddr(host, bound);
-        this.scheduleCheck();
-        this.log.info('registry listening', { addr: this.listenAddr });
-        resolve(bound);
-      });
+    return listenOn(this.server, host, port).then((bound) => {
+      this.state = 'listening';
+      this.listenAddr = formatAddr(host, bound);
+      this.scheduleCheck();
+      this.log.info('registry listening', { addr: this.listenAddr });
+      return bound;
     });
   }
 
@@ -294,13 +278,4 @@ export class RegistryServer {
       }
     }
   }
-}
-
-/** host:port, bracketing IPv6 literals so the port stays unambiguous. */
-function formatAddr(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function definedOnly<T extends object>(obj: T): Partial<T> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { keyId } from '../ring/hash.js';
 import { betweenRightIncl, idEquals, idToHex, type Id } from '../ring/id.js';
 import { expectReply, type OwnerWriteReply, type PeerRef, type Request, type Response, type StoredRecord } from '../protocol/messages.js';
+import { definedOnly } from '../util/options.js';
 import { LocalStore } from './local-store.js';
 import { copyRecord, nextVersion, supersedes, tombstone } from './record.js';
 import { readKey, type ReadContext } from './read-path.js';
@@ -101,7 +102,7 @@ export class KvStore {
     this.ring = components.ring;
     this.transport = components.transport;
     this.clock = components.clock;
-    this.opts = { ...STORE_DEFAULTS, ...stripUndefined(init) };
+    this.opts = { ...STORE_DEFAULTS, ...definedOnly(init) };
     // a zero or fractional option would mean a busy repair loop or a store that refuses everything
     for (const [name, value] of Object.entries(this.opts)) {
       if (!Number.isSafeInteger(value) || value < 1) {
@@ -405,6 +406,3 @@ export class KvStore {
   }
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

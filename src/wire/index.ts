@@ -17,3 +17,4 @@ export { SERVE_DEFAULTS, serveConnection } from './serve.js';
 export type { RequestContext, ServeInit, ServedConnection } from './serve.js';
 export { POOL_DEFAULTS, ConnectionPool } from './pool.js';
 export type { PoolComponents, PoolInit, PoolStats } from './pool.js';
+export { formatAddr, listenOn } from './listen.js';
