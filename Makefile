@@ -30,7 +30,10 @@ DENSITY_PEERS ?= 64 256 1024
 bench: build ## density: RSS per peer and time to a consistent ring (DENSITY_PEERS="64 256 1024")
 	@for n in $(DENSITY_PEERS); do $(NODE) dist/bench/density.js --peers $$n --workers $(WORKERS) 2>/dev/null; done
 
+bench-micro: build ## micro benchmarks (tinybench): SHA-1, ring arithmetic, codec
+	$(NODE) dist/bench/micro/main.js
+
 clean: ## remove build output
 	rm -rf dist
 
-.PHONY: help install build test run bench clean
+.PHONY: help install build test run bench bench-micro clean
