@@ -70,7 +70,7 @@ function explain(err: unknown): string {
     switch (err.code) {
       case ErrorCode.UNREACHABLE:
       case ErrorCode.CONNECTION_LOST:
-        return `${err.message}: is a peer running there? check the address given to --via/--join`;
+        return `${err.message}: is it running there? check the address given to --via, --join or --registry`;
       case ErrorCode.TIMEOUT:
         return `${err.message}: the peer did not answer in time; it may be overloaded or the ring may still be stabilizing`;
       case ErrorCode.VERSION_MISMATCH:

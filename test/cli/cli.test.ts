@@ -119,5 +119,5 @@ test('CLI errors name the problem: bad flags are usage errors (2), a dead addres
   // Port 1 on loopback: nothing listens there.
   const dead = await chord(['get', 'k', '--via', '127.0.0.1:1']);
   assert.equal(dead.code, 1);
-  assert.match(dead.stderr, /is a peer running there/);
+  assert.match(dead.stderr, /is it running there/);
 });
