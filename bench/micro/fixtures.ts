@@ -5,18 +5,10 @@
  */
 import { ID_BITS, ID_BYTES, addPowerOfTwo, compareIds, type Id } from '../../src/ring/id.js';
 import type { PeerRef } from '../../src/protocol/messages.js';
+import { seededRandom } from '../../src/sim/random.js';
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (src/sim/random.ts), so bench inputs are reproducible from a seed. */
+export const prng = seededRandom;
 
 export function randomBytes(rand: () => number, n: number): Uint8Array {
   const out = new Uint8Array(n);
