@@ -9,17 +9,28 @@ import type { RequestHandler } from '../chord/transport.js';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, type Hello, type HelloAck, type PeerRef } from '../protocol/messages.js';
-import { formatAddr, listenOn, serveConnection } from '../wire/index.js';
+import { formatAddr, listenOn, serveConnection, type ServedConnection } from '../wire/index.js';
 import { definedOnly } from '../util/options.js';
 
 export const PEER_SERVER_DEFAULTS = Object.freeze({
   maxFrameBytes: 1024 * 1024, // frames above 1 MiB are refused before buffering (DESIGN.md)
   helloTimeoutMs: 10_000, // a client that never completes its hello is dropped after this
+  maxConnections: 1024, // open client connections; one more evicts the longest-idle (else the oldest) one
 });
 
 export interface PeerServerInit {
   maxFrameBytes?: number;
   helloTimeoutMs?: number;
+  maxConnections?: number;
+}
+
+/** What the server tracks per accepted socket, to pick whom to evict at the connection limit. */
+interface Tracked {
+  served: ServedConnection | undefined;
+  /** Sequence number of the accept. */
+  readonly accepted: number;
+  /** Sequence number of the last data received (or of the accept). */
+  lastActive: number;
 }
 
 /** Re-exported for the layers above, which format addresses the same way. */
@@ -27,7 +38,9 @@ export { formatAddr };
 
 export class PeerServer {
   private readonly server: net.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly sockets = new Map<net.Socket, Tracked>();
+  /** Monotonic clock for accept order and activity (ties impossible, unlike Date.now()). */
+  private seq = 0;
   private readonly log: Logger;
   private readonly init: Required<PeerServerInit>;
   private handler: RequestHandler | undefined;
@@ -69,14 +82,21 @@ export class PeerServer {
   }
 
   private destroyAll(): void {
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.sockets.keys()) s.destroy();
     this.sockets.clear();
   }
 
   private accept(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    serveConnection(socket, {
+    while (this.sockets.size >= Math.max(1, this.init.maxConnections)) this.evictOne();
+    const tracked: Tracked = { served: undefined, accepted: ++this.seq, lastActive: this.seq };
+    this.sockets.set(socket, tracked);
+    socket.once('close', () => {
+      if (this.sockets.get(socket) === tracked) this.sockets.delete(socket);
+    });
+    socket.on('data', () => {
+      tracked.lastActive = ++this.seq;
+    });
+    tracked.served = serveConnection(socket, {
       onHello: (hello: Hello): HelloAck => {
         if (hello.version !== PROTOCOL_VERSION) {
           throw new RingwireError(
@@ -95,5 +115,30 @@ export class PeerServer {
       helloTimeoutMs: this.init.helloTimeoutMs,
       log: this.log,
     });
+  }
+
+  /**
+   * Makes room for a new client: destroys the connection idle longest (no request in flight, least
+   * recently active); when every connection is busy, the oldest one. Untracked at once, so the count
+   * never exceeds the limit even before the socket's 'close' arrives.
+   */
+  private evictOne(): void {
+    let idle: [net.Socket, Tracked] | undefined;
+    let oldest: [net.Socket, Tracked] | undefined;
+    for (const entry of this.sockets) {
+      const t = entry[1];
+      if ((t.served?.inFlight ?? 0) === 0 && (idle === undefined || t.lastActive < idle[1].lastActive)) idle = entry;
+      if (oldest === undefined || t.accepted < oldest[1].accepted) oldest = entry;
+    }
+    const victim = idle ?? oldest;
+    if (victim === undefined) return;
+    const [socket, t] = victim;
+    this.sockets.delete(socket);
+    this.log.warn('connection limit reached, dropping a client', {
+      limit: this.init.maxConnections,
+      remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+      idle: (t.served?.inFlight ?? 0) === 0,
+    });
+    socket.destroy();
   }
 }

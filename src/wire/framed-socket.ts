@@ -68,6 +68,11 @@ export class FramedSocket {
     socket.on('close', () => this.onSocketClose());
   }
 
+  /** Bytes held for an incomplete frame (0 when the input ends on a frame boundary). */
+  get bufferedBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
   /** True until the socket closed or an end/destroy was requested. */
   get isOpen(): boolean {
     return !this.isClosed && !this.ending && !this.socket.destroyed;

@@ -25,6 +25,10 @@ export const SERVE_DEFAULTS = Object.freeze({
   maxFrameBytes: FRAME_DEFAULTS.maxFrameBytes,
   /** Frames a client may pipeline behind its hello while onHello runs; more is a protocol error. */
   maxFramesBeforeAck: 256,
+  /** A frame that stays incomplete this long (client sent part of it, then stalled) closes the connection. */
+  frameTimeoutMs: 10_000,
+  /** Requests of one connection handled at once; at the limit the socket is paused (back-pressure). */
+  maxInFlight: 256,
 });
 
 /** What a request handler learns about the connection it came in on. */
@@ -52,6 +56,10 @@ export interface ServeInit {
   maxFrameBytes?: number;
   /** @default SERVE_DEFAULTS.helloTimeoutMs */
   helloTimeoutMs?: number;
+  /** @default SERVE_DEFAULTS.frameTimeoutMs */
+  frameTimeoutMs?: number;
+  /** @default SERVE_DEFAULTS.maxInFlight */
+  maxInFlight?: number;
   /** @default silentLogger */
   log?: Logger;
 }
@@ -90,6 +98,17 @@ class ServerConnection implements ServedConnection {
   private backlog: Array<[number, Message]> = [];
   private ctx: RequestContext;
   private inFlightCount = 0;
+  private readonly frameTimeoutMs: number;
+  private readonly maxInFlight: number;
+  /** Runs while a frame is incomplete (and reading is not paused by us). */
+  private frameTimer: NodeJS.Timeout | undefined;
+  /** Frames decoded so far, and that count when frameTimer was (re)started: progress restarts it. */
+  private framesSeen = 0;
+  private framesAtFrameTimer = 0;
+  /** Requests received while maxInFlight were being handled, waiting in arrival order. */
+  private waiting: Array<[number, Request]> = [];
+  /** True while we paused the socket for back-pressure. */
+  private paused = false;
 
   constructor(socket: Socket, init: ServeInit) {
     this.init = init;
@@ -107,11 +126,15 @@ class ServerConnection implements ServedConnection {
     } catch (err) {
       this.log.error('bad serve options, using defaults', { err: String(err) });
     }
+    this.frameTimeoutMs = positiveOr(init.frameTimeoutMs, SERVE_DEFAULTS.frameTimeoutMs, 'frameTimeoutMs', this.log);
+    this.maxInFlight = positiveOr(init.maxInFlight, SERVE_DEFAULTS.maxInFlight, 'maxInFlight', this.log);
     this.framed = new FramedSocket(socket, { maxFrameBytes, log: this.log }, {
       onMessage: (reqId, msg) => this.onMessage(reqId, msg),
       onProtocolError: (err) => this.refuse(err.code, 0, err.message),
       onClose: () => this.onClose(),
     });
+    // Registered after the FramedSocket's own listener, so the chunk has been decoded by now.
+    socket.on('data', () => this.watchPartialFrame());
     this.helloTimer = setTimeout(() => {
       this.refuse(ErrorCode.TIMEOUT, 0, `no hello within ${helloTimeoutMs} ms`);
     }, helloTimeoutMs);
@@ -128,11 +151,18 @@ class ServerConnection implements ServedConnection {
 
   close(): Promise<void> {
     this.state = 'closing';
+    this.waiting = [];
+    this.clearFrameTimer();
     this.framed.end();
     return this.closed;
   }
 
   private onMessage(reqId: number, msg: Message): void {
+    this.framesSeen++;
+    this.handle(reqId, msg);
+  }
+
+  private handle(reqId: number, msg: Message): void {
     switch (this.state) {
       case 'awaiting-hello':
         this.onHello(reqId, msg);
@@ -147,6 +177,12 @@ class ServerConnection implements ServedConnection {
       case 'open':
         if (!isRequest(msg)) {
           this.refuse(ErrorCode.PROTOCOL_ERROR, reqId, `expected a request, got ${msg.type}`);
+          return;
+        }
+        if (this.inFlightCount >= this.maxInFlight || this.waiting.length > 0) {
+          // Frames already decoded from the current chunk: keep them, in order, and stop reading.
+          this.waiting.push([reqId, msg]);
+          this.pause();
           return;
         }
         this.dispatch(reqId, msg);
@@ -204,7 +240,53 @@ class ServerConnection implements ServedConnection {
     this.state = 'open';
     const backlog = this.backlog;
     this.backlog = [];
-    for (const [id, m] of backlog) this.onMessage(id, m);
+    for (const [id, m] of backlog) this.handle(id, m);
+  }
+
+  /** Back-pressure: no more reading from this client until its requests in flight drop below the limit. */
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.framed.socket.pause();
+    // The client cannot complete a frame while we do not read: that stall is ours, not its.
+    this.clearFrameTimer();
+  }
+
+  /** Starts queued requests while there is room, then reads again once the queue is empty. */
+  private drain(): void {
+    while (this.state === 'open' && this.waiting.length > 0 && this.inFlightCount < this.maxInFlight) {
+      const [id, req] = this.waiting.shift()!;
+      this.dispatch(id, req);
+    }
+    if (this.paused && this.waiting.length === 0 && this.inFlightCount < this.maxInFlight && this.state !== 'closing') {
+      this.paused = false;
+      this.framed.socket.resume();
+      this.watchPartialFrame();
+    }
+  }
+
+  /** After each chunk: (re)arm the frame timer while a frame is incomplete, disarm it otherwise. */
+  private watchPartialFrame(): void {
+    if (this.state === 'closing' || this.paused || this.framed.bufferedBytes === 0) {
+      this.clearFrameTimer();
+      return;
+    }
+    if (this.frameTimer !== undefined && this.framesSeen === this.framesAtFrameTimer) return;
+    this.clearFrameTimer();
+    this.framesAtFrameTimer = this.framesSeen;
+    const buffered = this.framed.bufferedBytes;
+    this.frameTimer = setTimeout(() => {
+      this.frameTimer = undefined;
+      this.refuse(ErrorCode.TIMEOUT, 0, `incomplete frame (${buffered}+ bytes) stalled for ${this.frameTimeoutMs} ms`);
+    }, this.frameTimeoutMs);
+    this.frameTimer.unref();
+  }
+
+  private clearFrameTimer(): void {
+    if (this.frameTimer !== undefined) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    }
   }
 
   private dispatch(reqId: number, req: Request): void {
@@ -223,11 +305,15 @@ class ServerConnection implements ServedConnection {
       .catch((err: unknown) => this.internalFailure(err))
       .finally(() => {
         this.inFlightCount--;
-      });
+        this.drain();
+      })
+      .catch((err: unknown) => this.internalFailure(err));
   }
 
   /** Last line of defence: a bug on our side costs this connection, never the process. */
   private internalFailure(err: unknown): void {
+    this.waiting = [];
+    this.clearFrameTimer();
     try {
       this.log.error('internal failure, dropping the connection', { err: String(err) });
     } catch {
@@ -271,7 +357,9 @@ class ServerConnection implements ServedConnection {
     if (this.state === 'closing') return;
     this.state = 'closing';
     this.backlog = [];
+    this.waiting = [];
     clearTimeout(this.helloTimer);
+    this.clearFrameTimer();
     this.log.warn('refusing client', { code, message });
     try {
       if (this.framed.isOpen) this.framed.send(reqId, { type: 'error', code, message });
@@ -284,7 +372,9 @@ class ServerConnection implements ServedConnection {
   private onClose(): void {
     this.state = 'closing';
     this.backlog = [];
+    this.waiting = [];
     clearTimeout(this.helloTimer);
+    this.clearFrameTimer();
     this.resolveClosed();
   }
 }
@@ -301,4 +391,12 @@ function describe(value: unknown): string {
     return `a ${(value as { type: string }).type}`;
   }
   return value === null ? 'null' : typeof value;
+}
+
+/** `value` when it is a positive integer, else `fallback` (a bad option is logged, never thrown). */
+function positiveOr(value: number | undefined, fallback: number, name: string, log: Logger): number {
+  if (value === undefined) return fallback;
+  if (Number.isInteger(value) && value > 0) return value;
+  log.error('bad serve option, using the default', { option: name, value: String(value), default: fallback });
+  return fallback;
 }
