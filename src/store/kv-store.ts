@@ -133,23 +133,18 @@ export class KvStore {
   /** Reads `key` from its owner, falling back to its replicas when the owner is gone or lacks it. */
   async get(key: Uint8Array): Promise<GetResult> {
     checkKey(key, this.limits);
-    const id = keyId(key);
-    let lastErr: unknown;
-    for (let attempt = 1; attempt <= this.opts.maxAttempts; attempt++) {
-      const lookup = await this.lookup(id);
-      if (lookup instanceof Error) {
-        lastErr = lookup;
-        continue;
-      }
+    const attempt = await this.atOwner<GetResult>(keyId(key), async (lookup, n) => {
       const outcome = await readKey(this.reader, lookup, key);
-      if (outcome.answered) {
-        const rec = outcome.record;
-        const found = rec !== null && !rec.deleted;
-        return { found, value: found ? rec.value.slice() : new Uint8Array(0), version: rec?.version ?? 0, hops: lookup.hops };
+      if (!outcome.answered) {
+        this.log.debug('read found no live copy holder, retrying', { attempt: n, owner: lookup.owner.addr });
+        return { retry: outcome.error };
       }
-      lastErr = outcome.error;
-      this.log.debug('read found no live copy holder, retrying', { attempt, owner: lookup.owner.addr });
-    }
+      const rec = outcome.record;
+      const found = rec !== null && !rec.deleted;
+      return { done: { found, value: found ? rec.value.slice() : new Uint8Array(0), version: rec?.version ?? 0, hops: lookup.hops } };
+    });
+    if ('done' in attempt) return attempt.done;
+    const lastErr = attempt.retry;
     throw new RingwireError(ErrorCode.LOOKUP_FAILED, `no live copy of the key could be reached after ${this.opts.maxAttempts} attempts (${describeError(lastErr)})`, { cause: lastErr });
   }
 
@@ -251,13 +246,7 @@ export class KvStore {
 
   private async writeViaOwner(key: Uint8Array, value: Uint8Array, deleted: boolean): Promise<{ reply: OwnerWriteReply; hops: number }> {
     const id = keyId(key);
-    let lastErr: unknown;
-    for (let attempt = 1; attempt <= this.opts.maxAttempts; attempt++) {
-      const lookup = await this.lookup(id);
-      if (lookup instanceof Error) {
-        lastErr = lookup;
-        continue;
-      }
+    const attempt = await this.atOwner<{ reply: OwnerWriteReply; hops: number }>(id, async (lookup, n) => {
       try {
         const reply = this.isSelf(lookup.owner)
           ? await this.ownerWrite(key, value, deleted, id)
@@ -270,20 +259,45 @@ export class KvStore {
               ),
               'ownerWriteReply',
             );
-        return { reply, hops: lookup.hops };
+        return { done: { reply, hops: lookup.hops } };
       } catch (err) {
         if (isPeerFailure(err)) this.ring.suspect(lookup.owner);
         else if (!hasCode(err, ErrorCode.REPLICATION_FAILED)) throw err;
-        lastErr = err;
-        this.log.debug('write attempt failed', { attempt, owner: lookup.owner.addr, error: describeError(err) });
+        this.log.debug('write attempt failed', { attempt: n, owner: lookup.owner.addr, error: describeError(err) });
+        return { retry: err };
       }
-    }
+    });
+    if ('done' in attempt) return attempt.done;
+    const lastErr = attempt.retry;
     if (hasCode(lastErr, ErrorCode.REPLICATION_FAILED)) throw lastErr;
     throw new RingwireError(
       ErrorCode.LOOKUP_FAILED,
       `the key's owner could not be reached after ${this.opts.maxAttempts} attempts (${describeError(lastErr)})`,
       { cause: lastErr },
     );
+  }
+
+  /**
+   * Up to maxAttempts times: looks the key's owner up afresh and runs `step` against it. A failed
+   * lookup or a step asking to retry moves on to the next attempt (the ring has meanwhile dropped
+   * the dead peers it met); the result is the first `done`, or the last reason to retry.
+   */
+  private async atOwner<T>(
+    id: Id,
+    step: (lookup: RingLookup, attempt: number) => Promise<{ done: T } | { retry: unknown }>,
+  ): Promise<{ done: T } | { retry: unknown }> {
+    let last: { retry: unknown } = { retry: undefined };
+    for (let n = 1; n <= this.opts.maxAttempts; n++) {
+      const lookup = await this.lookup(id);
+      if (lookup instanceof Error) {
+        last = { retry: lookup };
+        continue;
+      }
+      const outcome = await step(lookup, n);
+      if ('done' in outcome) return outcome;
+      last = outcome;
+    }
+    return last;
   }
 
   /**
