@@ -4,15 +4,42 @@
  *   POST   /api/peers {"count": n}          adds n peers
  *   DELETE /api/peers/<id>?mode=leave|crash removes one peer
  *   GET    /api/health                      consistency against the true ring and replica coverage
+ *   GET    /api/peers/<id>                  one peer, with its fingers (runs of equal entries)
+ *   GET    /api/lookup?key=K&via=ID|ADDR    a lookup through one peer: owner, hops and the path it took
+ *   GET    /api/events                      server-sent events: the membership whenever it changes
+ *   GET    /                                the ring view (src/host/ui), a page over the routes above
  * Errors are `{"error": "..."}` with a 4xx/5xx status; a bad request never disturbs the cluster.
  */
 import http from 'node:http';
 import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { RingClient } from '../net/client.js';
+import { idToHex } from '../ring/index.js';
 import type { ClusterHost } from './cluster-host.js';
+import { RingEvents, summarize } from './ring-events.js';
+import { uiFile } from './ui-files.js';
+import type { PeerSnapshot } from './worker-protocol.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_ADD = 1024;
+const MAX_KEY_CHARS = 1024;
+
+export const ADMIN_DEFAULTS = Object.freeze({
+  eventsIntervalMs: 1000, // how often the ring view's event stream looks for membership changes
+});
+
+export interface AdminInit {
+  /** @default ADMIN_DEFAULTS.eventsIntervalMs */
+  eventsIntervalMs?: number;
+}
+
+/** A run of equal finger entries: fingers start..end (inclusive) all point at `id`. */
+export interface FingerRun {
+  start: number;
+  end: number;
+  id: string;
+  addr: string | null;
+}
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -24,11 +51,18 @@ export class AdminServer {
   private readonly server: http.Server;
   private readonly host: ClusterHost;
   private readonly log: Logger;
+  private readonly events: RingEvents;
+  private client: RingClient | undefined;
 
-  constructor(components: { host: ClusterHost; log?: Logger }) {
+  constructor(components: { host: ClusterHost; log?: Logger }, init: AdminInit = {}) {
     this.host = components.host;
     this.log = components.log ?? silentLogger;
+    this.events = new RingEvents(
+      { poll: async () => (await this.host.snapshot(false)).peers.map(summarize), log: this.log },
+      { intervalMs: init.eventsIntervalMs ?? ADMIN_DEFAULTS.eventsIntervalMs },
+    );
     this.server = http.createServer((req, res) => {
+      if (this.serveStream(req, res)) return;
       this.route(req).then(
         ({ status, body }) => send(res, status, body),
         (err: unknown) => {
@@ -53,13 +87,60 @@ export class AdminServer {
   }
 
   close(): Promise<void> {
+    this.events.close();
+    void this.client?.close();
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Routes that answer with something other than one JSON body; true when handled. */
+  private serveStream(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    if (req.method !== 'GET') return false;
+    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    if (path === '/api/events') {
+      this.events.subscribe(req, res);
+      return true;
+    }
+    const file = uiFile(path);
+    if (!file) return false;
+    res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache' });
+    res.end(file.body);
+    return true;
+  }
+
+  /** One peer with its fingers as runs of equal entries (160 entries collapse to a few dozen). */
+  private async peerDetails(id: string): Promise<unknown> {
+    const { peers } = await this.host.snapshot(false);
+    const peer = peers.find((p) => p.id === id);
+    if (!peer) throw new HttpError(404, `no live peer with id ${id}`);
+    return { ...summarize(peer), stored: peer.stored, fingers: fingerRuns(peer, peers) };
+  }
+
+  /** A lookup of `key` entered at peer `via` (an id or address; default the first live peer). */
+  private async lookup(url: URL): Promise<unknown> {
+    const key = url.searchParams.get('key');
+    if (key === null || key.length === 0 || key.length > MAX_KEY_CHARS) throw new HttpError(400, `key must be given, 1 to ${MAX_KEY_CHARS} characters: /api/lookup?key=K&via=ID|ADDR`);
+    const list = this.host.list();
+    const viaParam = url.searchParams.get('via');
+    const entry = viaParam ? list.find((p) => p.id === viaParam || p.addr === viaParam) : list[0];
+    if (!entry) throw new HttpError(viaParam ? 404 : 409, viaParam ? `via ${JSON.stringify(viaParam)} is not the id or address of a live peer` : 'the cluster has no live peer');
+    this.client ??= new RingClient();
+    const res = await this.client.lookup(entry.addr, key);
+    const path = (res as { path?: Array<{ id: Uint8Array; addr: string }> }).path ?? [];
+    return {
+      key,
+      keyId: idToHex(res.keyId),
+      via: { id: entry.id, addr: entry.addr },
+      owner: { id: idToHex(res.owner.id), addr: res.owner.addr },
+      hops: res.hops,
+      path: path.map((p) => ({ id: idToHex(p.id), addr: p.addr })),
+    };
   }
 
   private async route(req: http.IncomingMessage): Promise<{ status: number; body: unknown }> {
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname.replace(/\/+$/, '');
+    if (path === '/api/lookup' && req.method === 'GET') return { status: 200, body: await this.lookup(url) };
     if (path === '/api/peers' && req.method === 'GET') {
       const { peers } = await this.host.snapshot(false);
       return {
@@ -77,6 +158,7 @@ export class AdminServer {
       return { status: 201, body: { added } };
     }
     const m = /^\/api\/peers\/([0-9a-f]{40})$/.exec(path);
+    if (m && req.method === 'GET') return { status: 200, body: await this.peerDetails(m[1]!) };
     if (m && req.method === 'DELETE') {
       const mode = url.searchParams.get('mode') ?? 'leave';
       if (mode !== 'leave' && mode !== 'crash') throw new HttpError(400, `mode must be leave or crash, got ${JSON.stringify(mode)}`);
@@ -88,8 +170,21 @@ export class AdminServer {
       return { status: 200, body: { ...health, deadWorkers: this.host.deadWorkers } };
     }
     if (path.startsWith('/api/peers/')) throw new HttpError(404, 'peer ids are 40 lowercase hex digits: DELETE /api/peers/<id>?mode=leave|crash');
-    throw new HttpError(404, `no route for ${req.method} ${path || '/'}: see GET /api/peers, POST /api/peers, DELETE /api/peers/<id>, GET /api/health`);
+    throw new HttpError(404, `no route for ${req.method} ${path || '/'}: see GET /, GET /api/peers, POST /api/peers, GET|DELETE /api/peers/<id>, GET /api/lookup, GET /api/events, GET /api/health`);
   }
+}
+
+/** Collapses a peer's 160 fingers into runs of equal entries, with addresses of live peers. */
+export function fingerRuns(peer: PeerSnapshot, live: PeerSnapshot[]): FingerRun[] {
+  const addr = new Map(live.map((p) => [p.id, p.addr]));
+  const runs: FingerRun[] = [];
+  peer.fingers.forEach((f, i) => {
+    if (f === null) return;
+    const last = runs.at(-1);
+    if (last && last.id === f && last.end === i - 1) last.end = i;
+    else runs.push({ start: i, end: i, id: f, addr: addr.get(f) ?? null });
+  });
+  return runs;
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
