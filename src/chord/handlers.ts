@@ -43,7 +43,7 @@ export async function handleChordRequest(host: HandlerHost, req: Request): Promi
     case 'lookup': {
       if (!isId(req.keyId)) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'lookup.keyId must be a 20-byte id');
       const found = await host.findSuccessor(req.keyId);
-      return { type: 'lookupReply', owner: found.owner, hops: found.hops };
+      return { type: 'lookupReply', owner: found.owner, hops: found.hops, path: found.path };
     }
     case 'notify':
       return rectify(host, checkPeerRef(req.peer, 'notify.peer'));

@@ -22,6 +22,11 @@ export interface LookupResult {
   owner: PeerRef;
   successors: PeerRef[];
   hops: number;
+  /**
+   * The peers that answered the remote steps, in order (path.length === hops), so a user can see
+   * the route; the bootstrap peer of a join, whose id is not known yet, is left out.
+   */
+  path: PeerRef[];
 }
 
 /** Candidates a peer returns in a not-done step reply: enough to route around a dead one. */
@@ -184,6 +189,7 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
   let done: readonly PeerRef[] | undefined = start.localDone;
   let steps = 0;
   let hops = 0;
+  const path: PeerRef[] = [];
   let lastError: unknown;
 
   /** One remote step; null when the peer failed (recorded), the reply otherwise. */
@@ -198,6 +204,7 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
       const reply = expectReply(res, 'findSuccessorReply');
       checkPeerList(reply.nodes, 'findSuccessorReply.nodes', MAX_REPLY_NODES, ErrorCode.PROTOCOL_ERROR);
       hops++;
+      if (target) path.push(target);
       return reply;
     } catch (err) {
       lastError = err;
@@ -218,13 +225,13 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
         const followers = nodes.slice(i + 1);
         const settled = followers.length >= ctx.minFollowers || samePeer(owner, ctx.self) || asked.has(owner.addr);
         if (settled || steps >= ctx.maxLookupSteps) {
-          return { owner, successors: followers, hops };
+          return { owner, successors: followers, hops, path };
         }
         const confirm = await ask(owner.addr, owner);
         if (!confirm) continue; // the owner is dead: the next entry takes over
         const full = confirm.done && confirm.nodes.length > 0 && samePeer(confirm.nodes[0], owner);
         // An owner that disagrees (its predecessor is still unknown) does not outvote the answer.
-        return { owner, successors: full ? confirm.nodes.slice(1) : followers, hops };
+        return { owner, successors: full ? confirm.nodes.slice(1) : followers, hops, path };
       }
       // every node it named failed us: try the remaining candidates
     }

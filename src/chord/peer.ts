@@ -248,7 +248,7 @@ export class ChordPeer {
     if (local.done) {
       const owner = local.nodes[0]!;
       const enough = local.nodes.length > this.lookupContext.minFollowers || samePeer(owner, this.self);
-      if (enough && !this.ring.gone.has(owner.addr)) return { owner, successors: local.nodes.slice(1), hops: 0 };
+      if (enough && !this.ring.gone.has(owner.addr)) return { owner, successors: local.nodes.slice(1), hops: 0, path: [] };
       return iterativeLookup(this.lookupContext, key, [], { localDone: local.nodes });
     }
     return iterativeLookup(this.lookupContext, key, local.nodes);

@@ -25,6 +25,8 @@ export interface LookupAnswer {
   keyId: Id;
   owner: PeerRef;
   hops: number;
+  /** The peers the entry peer asked, in order (one per hop). */
+  path: PeerRef[];
 }
 
 export class RingClient {
@@ -51,7 +53,7 @@ export class RingClient {
   async lookup(via: string, key: string | Uint8Array): Promise<LookupAnswer> {
     const id = keyId(key);
     const res = expectReply(await this.request(via, { type: 'lookup', keyId: id }), 'lookupReply');
-    return { keyId: id, owner: res.owner, hops: res.hops };
+    return { keyId: id, owner: res.owner, hops: res.hops, path: res.path };
   }
 
   async put(via: string, key: string | Uint8Array, value: string | Uint8Array) {

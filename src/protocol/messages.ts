@@ -54,7 +54,7 @@ export interface Info {
 
 // --- client key-value access ---
 export interface Lookup { type: 'lookup'; keyId: Id }
-export interface LookupReply { type: 'lookupReply'; owner: PeerRef; hops: number }
+export interface LookupReply { type: 'lookupReply'; owner: PeerRef; hops: number; path: PeerRef[] }
 export interface Put { type: 'put'; key: Uint8Array; value: Uint8Array }
 export interface PutReply { type: 'putReply'; version: number; copies: number; hops: number }
 export interface Get { type: 'get'; key: Uint8Array }
