@@ -126,14 +126,13 @@ export class AdminServer {
     if (!entry) throw new HttpError(viaParam ? 404 : 409, viaParam ? `via ${JSON.stringify(viaParam)} is not the id or address of a live peer` : 'the cluster has no live peer');
     this.client ??= new RingClient();
     const res = await this.client.lookup(entry.addr, key);
-    const path = (res as { path?: Array<{ id: Uint8Array; addr: string }> }).path ?? [];
     return {
       key,
       keyId: idToHex(res.keyId),
       via: { id: entry.id, addr: entry.addr },
       owner: { id: idToHex(res.owner.id), addr: res.owner.addr },
       hops: res.hops,
-      path: path.map((p) => ({ id: idToHex(p.id), addr: p.addr })),
+      path: res.path.map((p) => ({ id: idToHex(p.id), addr: p.addr })),
     };
   }
 

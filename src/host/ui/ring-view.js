@@ -401,11 +401,15 @@ $('lookup-form').addEventListener('submit', async (e) => {
     const items = [res.via, ...res.path].map((p, i) => {
       const li = document.createElement('li');
       li.value = i;
+      li.dataset.id = p.id;
+      li.dataset.role = i === 0 ? 'entry' : 'hop';
       li.textContent = `${i === 0 ? 'entry ' : ''}${p.id.slice(0, 8)} ${p.addr}`;
       return li;
     });
     if (res.path.at(-1)?.id !== res.owner.id && res.via.id !== res.owner.id) {
       const li = document.createElement('li');
+      li.dataset.id = res.owner.id;
+      li.dataset.role = 'owner';
       li.textContent = `owner ${res.owner.id.slice(0, 8)} ${res.owner.addr} (named by the last hop)`;
       items.push(li);
     }
