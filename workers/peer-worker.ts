@@ -58,6 +58,9 @@ async function run(cmd: WorkerCommand): Promise<WorkerReply> {
       for (const node of nodes.values()) keys[node.addr] = node.store.liveKeyIds().map(idToHex);
       return { seq: cmd.seq, ok: true, peers, keys };
     }
+    case 'metrics':
+      // Plain numbers copied out of each peer's counters: cheap, and nothing to aggregate here.
+      return { seq: cmd.seq, ok: true, metrics: [...nodes.values()].map((n) => n.metrics()) };
     case 'shutdown': {
       const all = [...nodes.values()];
       nodes.clear();

@@ -63,6 +63,8 @@ export class ChordPeer {
   private readonly single = new SingleFlight<StepName>();
   private state: ChordStatus = 'idle';
   private fingerCursor = 0;
+  /** Plain counters for metrics (read by the node layer; the core knows no metrics library). */
+  readonly stats = { stabilizeRounds: 0 };
 
   constructor(components: ChordComponents, init: ChordInit) {
     if (!isId(init.id)) throw new RingwireError(ErrorCode.INVALID_ID, 'ChordInit.id must be a 20-byte id');
@@ -291,6 +293,7 @@ export class ChordPeer {
 
   private async runStabilize(): Promise<void> {
     const ring = this.ring;
+    this.stats.stabilizeRounds++;
     // Each failed attempt drops one entry, so r+1 attempts exhaust any list.
     for (let attempt = 0; attempt <= ring.r && this.state === 'joined'; attempt++) {
       let succ = ring.successors[0]!;

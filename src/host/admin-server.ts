@@ -8,6 +8,7 @@
  *   GET    /api/lookup?key=K&via=ID|ADDR    a lookup through one peer: owner, hops and the path it took
  *   GET    /api/events                      server-sent events: the membership whenever it changes
  *   GET    /                                the ring view (src/host/ui), a page over the routes above
+ *   GET    /metrics[?per_peer=false]        Prometheus text: per peer and summed over the cluster
  * Errors are `{"error": "..."}` with a 4xx/5xx status; a bad request never disturbs the cluster.
  */
 import http from 'node:http';
@@ -18,6 +19,7 @@ import { idToHex } from '../ring/index.js';
 import type { ClusterHost } from './cluster-host.js';
 import { RingEvents, summarize } from './ring-events.js';
 import { uiFile } from './ui-files.js';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '../metrics/prometheus.js';
 import type { PeerSnapshot } from './worker-protocol.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -101,11 +103,39 @@ export class AdminServer {
       this.events.subscribe(req, res);
       return true;
     }
+    if (path === '/metrics') {
+      this.metrics(new URL(req.url ?? '/', 'http://admin')).then(
+        (text) => {
+          res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+          res.end(text);
+        },
+        (err: unknown) => {
+          this.log.error('metrics scrape failed', { err: describeError(err) });
+          send(res, 500, { error: `metrics scrape failed: ${describeError(err)}` });
+        },
+      );
+      return true;
+    }
     const file = uiFile(path);
     if (!file) return false;
     res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache' });
     res.end(file.body);
     return true;
+  }
+
+  /** Every peer's counters from the workers, plus the cluster's health against the true ring. */
+  private async metrics(url: URL): Promise<string> {
+    const [samples, health] = await Promise.all([this.host.metrics(), this.host.health(true)]);
+    return renderMetrics(samples, {
+      perPeer: url.searchParams.get('per_peer') !== 'false',
+      extra: {
+        ringwire_cluster_ring_consistent_ratio: ['Fraction of peers whose predecessor and successor list match the true ring.', health.ringConsistent],
+        ringwire_cluster_fully_consistent_ratio: ['Fraction of peers whose fingers also all match the true ring.', health.fullyConsistent],
+        ringwire_cluster_keys: ['Distinct live keys held across the cluster.', health.keys ?? 0],
+        ringwire_cluster_keys_below_replica_target: ['Keys held by fewer peers of their true replica set than the replica target.', health.keysBelowReplicaTarget ?? 0],
+        ringwire_cluster_dead_workers: ['Worker threads that died.', this.host.deadWorkers.length],
+      },
+    });
   }
 
   /** One peer with its fingers as runs of equal entries (160 entries collapse to a few dozen). */

@@ -13,6 +13,7 @@ import { connectionsPerPeer, openFileLimit } from './fd-budget.js';
 import { computeHealth, type Health } from './health.js';
 import { WorkerHandle } from './worker-handle.js';
 import type { PeerSnapshot } from './worker-protocol.js';
+import type { PeerMetricsSample } from '../metrics/peer-metrics.js';
 
 export const CLUSTER_DEFAULTS = Object.freeze({
   peers: 32, // the local demo
@@ -172,6 +173,12 @@ export class ClusterHost {
       for (const part of parts) for (const [addr, ids] of Object.entries(part.keys)) keys.set(idByAddr.get(addr) ?? addr, ids);
     }
     return { peers, keys };
+  }
+
+  /** Every live peer's metrics, gathered from all workers (for GET /metrics). */
+  async metrics(): Promise<PeerMetricsSample[]> {
+    const parts = await Promise.all(this.workers.filter((w) => w.alive).map((w) => w.metrics()));
+    return parts.flat();
   }
 
   async health(withKeys = true): Promise<Health> {

@@ -4,6 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, RingwireError, isErrorCode } from '../errors/errors.js';
+import type { PeerMetricsSample } from '../metrics/peer-metrics.js';
 import type { PeerSnapshot, PeerSpec, WorkerCommand, WorkerReply } from './worker-protocol.js';
 
 const WORKER_URL = new URL('../../workers/peer-worker.js', import.meta.url);
@@ -68,6 +69,11 @@ export class WorkerHandle {
   async snapshot(withKeys: boolean): Promise<{ peers: PeerSnapshot[]; keys: Record<string, string[]> }> {
     const reply = await this.send({ op: 'snapshot', withKeys });
     return { peers: reply.peers ?? [], keys: reply.keys ?? {} };
+  }
+
+  /** The metrics of every peer this worker hosts. */
+  async metrics(): Promise<PeerMetricsSample[]> {
+    return (await this.send({ op: 'metrics' })).metrics ?? [];
   }
 
   /** Every peer leaves gracefully, then the thread ends. */

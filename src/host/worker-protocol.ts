@@ -2,6 +2,7 @@
  * Messages between the host's main thread (the supervisor) and its peer worker threads. Each
  * command carries a sequence number that its reply echoes, so many can be in flight at once.
  */
+import type { PeerMetricsSample } from '../metrics/peer-metrics.js';
 
 /** How a peer in a worker is started. */
 export interface PeerSpec {
@@ -35,10 +36,11 @@ export type WorkerCommand =
   | { seq: number; op: 'leave'; addr: string }
   | { seq: number; op: 'crash'; addr: string }
   | { seq: number; op: 'snapshot'; withKeys: boolean }
+  | { seq: number; op: 'metrics' }
   | { seq: number; op: 'shutdown' };
 
 export type WorkerReply =
-  | { seq: number; ok: true; peer?: { id: string; addr: string }; peers?: PeerSnapshot[]; keys?: Record<string, string[]> }
+  | { seq: number; ok: true; peer?: { id: string; addr: string }; peers?: PeerSnapshot[]; keys?: Record<string, string[]>; metrics?: PeerMetricsSample[] }
   | { seq: number; ok: false; error: string; code?: string };
 
 /** Sent by a worker on its own: a line to log in the main thread. */

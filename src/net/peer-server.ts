@@ -46,8 +46,12 @@ export class PeerServer {
   private handler: RequestHandler | undefined;
   private self: PeerRef | null = null;
 
-  constructor(components: { log?: Logger }, init: PeerServerInit = {}) {
+  private readonly onRefuse: ((code: string) => void) | undefined;
+
+  /** `onRefuse` hears of every client refused for breaking the protocol, with the error code. */
+  constructor(components: { log?: Logger; onRefuse?: (code: string) => void }, init: PeerServerInit = {}) {
     this.log = components.log ?? silentLogger;
+    this.onRefuse = components.onRefuse;
     this.init = { ...PEER_SERVER_DEFAULTS, ...definedOnly(init) };
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.on('error', (err) => this.log.error('listener error', { err: err.message }));
@@ -114,6 +118,7 @@ export class PeerServer {
       maxFrameBytes: this.init.maxFrameBytes,
       helloTimeoutMs: this.init.helloTimeoutMs,
       log: this.log,
+      onRefuse: this.onRefuse,
     });
   }
 

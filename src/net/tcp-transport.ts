@@ -6,7 +6,7 @@ import type { Random } from '../chord/clock.js';
 import type { RequestOptions, Transport } from '../chord/transport.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { PeerRef, Request, Response } from '../protocol/messages.js';
-import { ConnectionPool } from '../wire/index.js';
+import { ConnectionPool, type PoolStats } from '../wire/index.js';
 
 export interface TcpTransportInit {
   /** Who we are, announced in the hello of every connection we open. */
@@ -29,6 +29,11 @@ export class TcpTransport implements Transport {
 
   request(addr: string, req: Request, options?: RequestOptions): Promise<Response> {
     return this.pool.request(addr, req, options);
+  }
+
+  /** Connection counters of the underlying pool (open connections, reconnects, failures). */
+  stats(): PoolStats {
+    return this.pool.stats();
   }
 
   /** Closes every connection; later requests fail with CLOSED. */

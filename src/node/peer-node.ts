@@ -13,6 +13,7 @@ import { PeerServer, formatAddr } from '../net/peer-server.js';
 import { TcpTransport } from '../net/tcp-transport.js';
 import { RegistryClient, bootstrapFromRegistry } from '../registry/index.js';
 import { composeHandler } from '../store/peer-handler.js';
+import { PeerCounters, countRequests, type PeerMetricsSample } from '../metrics/peer-metrics.js';
 
 export const NODE_DEFAULTS = Object.freeze({
   host: '127.0.0.1', // loopback unless told otherwise: a peer is not exposed by accident
@@ -60,7 +61,22 @@ export class PeerNode {
   private registryClient: RegistryClient | undefined;
   private closed = false;
 
-  private constructor(parts: { self: PeerRef; chord: ChordPeer; store: KvStore; server: PeerServer; transport: TcpTransport; log: Logger; random: Random }) {
+  private readonly counters: PeerCounters;
+  private readonly replicas: number;
+
+  private constructor(parts: {
+    self: PeerRef;
+    chord: ChordPeer;
+    store: KvStore;
+    server: PeerServer;
+    transport: TcpTransport;
+    log: Logger;
+    random: Random;
+    counters: PeerCounters;
+    replicas: number;
+  }) {
+    this.counters = parts.counters;
+    this.replicas = parts.replicas;
     this.random = parts.random;
     this.self = parts.self;
     this.chord = parts.chord;
@@ -76,7 +92,8 @@ export class PeerNode {
     const clock = components.clock ?? systemClock;
     const random = components.random ?? Math.random;
     const baseLog = components.log ?? silentLogger;
-    const server = new PeerServer({ log: baseLog.child({ component: 'server' }) }, { maxFrameBytes: init.maxFrameBytes });
+    const counters = new PeerCounters();
+    const server = new PeerServer({ log: baseLog.child({ component: 'server' }), onRefuse: (code) => counters.frameRefused(code) }, { maxFrameBytes: init.maxFrameBytes });
     const port = await server.listen(host, init.port);
     const addr = formatAddr(host, port);
     const id = init.id ?? peerIdForAddr(addr);
@@ -107,8 +124,10 @@ export class PeerNode {
         repairIntervalMs: Math.max(STORE_DEFAULTS.repairIntervalMs, 5 * stabilizeMs),
       },
     );
-    server.serve(self, composeHandler(chord, store));
-    const node = new PeerNode({ self, chord, store, server, transport, log, random });
+    server.serve(self, countRequests(composeHandler(chord, store), counters));
+    chord.onChange(() => counters.ringChanges++);
+    const replicas = init.replicas ?? STORE_DEFAULTS.replicas;
+    const node = new PeerNode({ self, chord, store, server, transport, log, random, counters, replicas });
     try {
       if (init.join) await node.joinWithRetry(init.join);
       else if (init.registry) await node.joinThroughRegistry(init.registry);
@@ -126,6 +145,26 @@ export class PeerNode {
 
   get addr(): string {
     return this.self.addr;
+  }
+
+  /** This peer's metrics right now: counters since start plus gauges read from its parts. */
+  metrics(): PeerMetricsSample {
+    const pool = this.transport.stats();
+    const keys = this.store.ownedKeyCount();
+    // Replicas live on the next replicas-1 distinct successors; a shorter list cannot hold them all.
+    const followers = new Set(this.chord.successors.filter((s) => s.addr !== this.self.addr).map((s) => s.addr)).size;
+    return this.counters.sample({
+      peer: idToHex(this.self.id),
+      addr: this.self.addr,
+      connectionsIn: this.server.connectionCount(),
+      connectionsOut: pool.open,
+      reconnects: pool.reconnects,
+      stabilizeRounds: this.chord.stats.stabilizeRounds,
+      keys,
+      records: this.store.recordCount(),
+      bytes: this.store.storedBytes(),
+      replicasBelowTarget: followers >= this.replicas - 1 ? 0 : keys,
+    });
   }
 
   private async joinWithRetry(bootstrap: string): Promise<void> {

@@ -224,6 +224,11 @@ export class KvStore {
     return this.local.countLive((id) => this.ring.owns(id));
   }
 
+  /** Bytes of the keys and values held (tombstones included): a metrics gauge. */
+  storedBytes(): number {
+    return this.local.bytes;
+  }
+
   /** Live records held, owned or replica. */
   recordCount(): number {
     return this.local.liveCount();

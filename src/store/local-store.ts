@@ -28,6 +28,7 @@ function mapKey(key: Uint8Array): string {
 export class LocalStore {
   private readonly entries = new Map<string, LocalEntry>();
   private live = 0;
+  private byteCount = 0;
 
   /** The record held for `key`, tombstones included; undefined when nothing is held. */
   get(key: Uint8Array): StoredRecord | undefined {
@@ -44,6 +45,7 @@ export class LocalStore {
     if (!supersedes(record, held?.record)) return false;
     if (held && !held.record.deleted) this.live--;
     if (!record.deleted) this.live++;
+    this.byteCount += record.key.byteLength + record.value.byteLength - (held ? held.record.key.byteLength + held.record.value.byteLength : 0);
     this.entries.set(k, { record, keyId: held?.keyId ?? id ?? keyId(record.key) });
     return true;
   }
@@ -70,6 +72,11 @@ export class LocalStore {
   /** Live (non-tombstone) records held. */
   liveCount(): number {
     return this.live;
+  }
+
+  /** Bytes of keys and values held, tombstones included. */
+  get bytes(): number {
+    return this.byteCount;
   }
 
   /** Records held, tombstones included. */

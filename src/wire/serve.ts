@@ -62,6 +62,8 @@ export interface ServeInit {
   maxInFlight?: number;
   /** @default silentLogger */
   log?: Logger;
+  /** Called with the error code each time a client is refused (metrics count them by reason). */
+  onRefuse?: (code: string) => void;
 }
 
 /** A handle on one served connection, so the owning server can track and close it. */
@@ -361,6 +363,7 @@ class ServerConnection implements ServedConnection {
     clearTimeout(this.helloTimer);
     this.clearFrameTimer();
     this.log.warn('refusing client', { code, message });
+    this.init.onRefuse?.(code);
     try {
       if (this.framed.isOpen) this.framed.send(reqId, { type: 'error', code, message });
     } catch {

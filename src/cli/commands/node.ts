@@ -3,6 +3,10 @@
  */
 import { jsonLogger, parseLogLevel } from '../../log/logger.js';
 import { PeerNode } from '../../node/peer-node.js';
+import { formatAddr } from '../../net/peer-server.js';
+import { describeError } from '../../errors/errors.js';
+import { serveMetrics, type MetricsEndpoint } from '../../metrics/metrics-http.js';
+import { renderMetrics } from '../../metrics/prometheus.js';
 import { idToHex } from '../../ring/index.js';
 import { UsageError, parseAddr, parseCount, parseFlags, parseHost, parseId, parsePort, takePositionals } from '../args.js';
 import { ExitCode, printJson } from '../output.js';
@@ -17,6 +21,7 @@ const SPEC = {
   replicas: { type: 'string' as const },
   'stabilize-ms': { type: 'string' as const },
   'log-level': { type: 'string' as const },
+  'metrics-port': { type: 'string' as const },
 };
 
 /** Reads --log-level, then LOG_LEVEL, default info. */
@@ -45,10 +50,18 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   }
   const stabilizeMs = parseCount('stabilize-ms', str('stabilize-ms'), 10, 600_000);
   const id = parseId('id', str('id'));
+  const metricsPort = str('metrics-port') === undefined ? undefined : parsePort('metrics-port', str('metrics-port'));
   const log = jsonLogger((line) => process.stderr.write(line), logLevelFrom(str('log-level')));
 
   const node = await PeerNode.start({ log }, { host, port, id, join, registry, successors, replicas, stabilizeMs });
-  printJson({ event: 'ready', id: idToHex(node.self.id), addr: node.addr });
+  let metrics: MetricsEndpoint | undefined;
+  try {
+    metrics = metricsPort === undefined ? undefined : await serveMetrics(host, metricsPort, () => renderMetrics([node.metrics()]));
+  } catch (err) {
+    await node.leave();
+    throw new UsageError(`--metrics-port ${metricsPort}: cannot listen (${describeError(err)}); pick a free port`);
+  }
+  printJson({ event: 'ready', id: idToHex(node.self.id), addr: node.addr, ...(metrics ? { metrics: formatAddr(host, metrics.port) } : {}) });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -60,7 +73,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
       }
       stopping = true;
       log.info('leaving the ring', { signal });
-      node.leave().then(
+      Promise.all([node.leave(), metrics?.close()]).then(
         () => resolve(ExitCode.OK),
         () => resolve(ExitCode.ERROR),
       );

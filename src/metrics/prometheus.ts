@@ -1,0 +1,107 @@
+/**
+ * Prometheus text from peer samples, per peer (`ringwire_peer_*`, labelled with the peer's id and
+ * address) and aggregated over all peers given (`ringwire_*`, no peer label, request latency by
+ * type). Builds prom-client metric objects from the plain samples and lets prom-client's aggregator
+ * sum them and render the exposition format. The only module that imports prom-client: the core
+ * (chord, store, wire) never sees it, and the hot path never touches it.
+ */
+import promClient from 'prom-client';
+import type { HistogramSample, PeerMetricsSample } from './peer-metrics.js';
+
+const { AggregatorRegistry } = promClient;
+
+/** The content type of the exposition (text format 0.0.4). */
+export const METRICS_CONTENT_TYPE = promClient.Registry.PROMETHEUS_CONTENT_TYPE;
+
+type Labels = Record<string, string | number>;
+interface Value {
+  value: number;
+  labels: Labels;
+  metricName?: string;
+}
+interface Family {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  values: Value[];
+  aggregator: 'sum';
+}
+
+function family(name: string, type: Family['type'], help: string, values: Value[]): Family {
+  return { name, help, type, values, aggregator: 'sum' };
+}
+
+function histogramValues(name: string, h: HistogramSample, labels: Labels): Value[] {
+  const out: Value[] = [];
+  let cumulative = 0;
+  for (let i = 0; i <= h.bounds.length; i++) {
+    cumulative += h.counts[i] ?? 0;
+    out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: i < h.bounds.length ? h.bounds[i]! : '+Inf' }, value: cumulative });
+  }
+  out.push({ metricName: `${name}_sum`, labels, value: h.sum });
+  out.push({ metricName: `${name}_count`, labels, value: h.count });
+  return out;
+}
+
+/** Sums histograms over the same bounds (the per-peer latency is the sum over request types). */
+function mergeHistograms(list: HistogramSample[], bounds: readonly number[]): HistogramSample {
+  const counts = new Array<number>(bounds.length + 1).fill(0);
+  let sum = 0;
+  let count = 0;
+  for (const h of list) {
+    h.counts.forEach((c, i) => (counts[i]! += c));
+    sum += h.sum;
+    count += h.count;
+  }
+  return { bounds, counts, sum, count };
+}
+
+/** The families of one peer: with `labels` {peer, addr} under `prefix`, or none for the sums. */
+function peerFamilies(s: PeerMetricsSample, prefix: string, labels: Labels, latencyByType: boolean): Family[] {
+  const n = `ringwire_${prefix}`;
+  const latency = Object.entries(s.latency);
+  const latencyValues = latencyByType
+    ? latency.flatMap(([type, h]) => histogramValues(`${n}request_duration_seconds`, h, { ...labels, type }))
+    : latency.length > 0
+      ? histogramValues(`${n}request_duration_seconds`, mergeHistograms(latency.map(([, h]) => h), latency[0]![1].bounds), labels)
+      : [];
+  const gauge = (name: string, help: string, value: number): Family => family(`${n}${name}`, 'gauge', help, [{ value, labels }]);
+  const counter = (name: string, help: string, value: number): Family => family(`${n}${name}`, 'counter', help, [{ value, labels }]);
+  return [
+    family(`${n}requests_total`, 'counter', 'Requests handled, by type and result (ok or the error code answered).', s.requests.map(([type, result, value]) => ({ value, labels: { ...labels, type, result } }))),
+    family(`${n}request_duration_seconds`, 'histogram', 'Time to handle a request, in seconds.', latencyValues),
+    family(`${n}lookup_hops`, 'histogram', 'Hops of the client operations entered at the peer (lookup, get, put, delete).', histogramValues(`${n}lookup_hops`, s.hops, labels)),
+    family(`${n}connections_open`, 'gauge', 'Open connections: in = accepted by the peer, out = its pool of outgoing connections.', [
+      { value: s.connectionsIn, labels: { ...labels, direction: 'in' } },
+      { value: s.connectionsOut, labels: { ...labels, direction: 'out' } },
+    ]),
+    counter('reconnects_total', 'Outgoing connections re-established to an address connected before.', s.reconnects),
+    counter('stabilize_rounds_total', 'Stabilize rounds run.', s.stabilizeRounds),
+    counter('ring_changes_total', 'Changes of the predecessor or the successor list.', s.ringChanges),
+    gauge('keys', 'Live keys owned.', s.keys),
+    gauge('records_stored', 'Live records held, owned and replicas.', s.records),
+    gauge('bytes_stored', 'Bytes of keys and values held, tombstones included.', s.bytes),
+    gauge('replicas_below_target', 'Owned keys whose successor list is too short to hold every replica.', s.replicasBelowTarget),
+    family(`${n}frames_refused_total`, 'counter', 'Connections refused for breaking the protocol (oversized or malformed frames, bad hello, stalls), by reason.', Object.entries(s.framesRefused).map(([reason, value]) => ({ value, labels: { ...labels, reason } }))),
+  ];
+}
+
+export interface RenderOptions {
+  /** Per-peer series too (one set per peer); off, only the sums. @default true */
+  perPeer?: boolean;
+  /** Extra whole-cluster gauges, e.g. from the host's health check: name -> [help, value]. */
+  extra?: Record<string, [string, number]>;
+}
+
+/** The Prometheus text for `samples`: per peer and summed over them. */
+export async function renderMetrics(samples: PeerMetricsSample[], opts: RenderOptions = {}): Promise<string> {
+  const parts: Family[][] = [];
+  parts.push([family('ringwire_peers', 'gauge', 'Peers reporting metrics.', [{ value: samples.length, labels: {} }])]);
+  for (const [name, [help, value]] of Object.entries(opts.extra ?? {})) parts.push([family(name, 'gauge', help, [{ value, labels: {} }])]);
+  for (const s of samples) {
+    parts.push(peerFamilies(s, '', {}, true));
+    if (opts.perPeer !== false) parts.push(peerFamilies(s, 'peer_', { peer: s.peer, addr: s.addr }, false));
+  }
+  // Families with no values still print HELP/TYPE: Prometheus accepts that, and it documents them.
+  return AggregatorRegistry.aggregate(parts as unknown as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+}
