@@ -1,0 +1,107 @@
+// GET /metrics as Prometheus scrapes it: from a cluster's admin server (peers in worker threads)
+// and from `chord node --metrics-port`; the text must parse and the counters must move with traffic.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { AdminServer } from '../../src/host/admin-server.js';
+import { ClusterHost } from '../../src/host/cluster-host.js';
+import { PlainHistogram } from '../../src/metrics/peer-metrics.js';
+import { RingClient } from '../../src/net/client.js';
+import { parseExposition } from '../helpers/prom-text.js';
+
+const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
+
+async function scrape(url: string) {
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  return parseExposition(await res.text());
+}
+
+test('a plain histogram counts each value in the first bucket whose bound is >= the value', () => {
+  const h = new PlainHistogram([1, 2, 5]);
+  for (const v of [0, 1, 1.5, 2, 3, 9]) h.observe(v);
+  assert.deepEqual(h.sample(), { bounds: [1, 2, 5], counts: [2, 2, 1, 1], sum: 16.5, count: 6 });
+});
+
+test('cluster /metrics parses as Prometheus text; request, hop and key counters move with traffic', async (t) => {
+  const cluster = new ClusterHost({}, { peers: 8, workers: 2, basePort: 0, registryPort: 0, stabilizeMs: 200 });
+  const admin = new AdminServer({ host: cluster });
+  const client = new RingClient();
+  t.after(async () => {
+    await client.close();
+    await admin.close();
+    await cluster.shutdown();
+  });
+  const url = `http://127.0.0.1:${await admin.listen('127.0.0.1', 0)}/metrics`;
+  await cluster.start();
+  await cluster.waitConsistent(60_000);
+
+  const before = await scrape(url);
+  assert.equal(before.sum('ringwire_peers'), 8);
+  for (const f of ['ringwire_requests_total', 'ringwire_peer_requests_total', 'ringwire_lookup_hops', 'ringwire_request_duration_seconds', 'ringwire_peer_connections_open', 'ringwire_reconnects_total', 'ringwire_stabilize_rounds_total', 'ringwire_ring_changes_total', 'ringwire_keys', 'ringwire_bytes_stored', 'ringwire_replicas_below_target', 'ringwire_frames_refused_total', 'ringwire_cluster_keys_below_replica_target']) {
+    assert.ok(before.types.has(f), `family ${f} is exposed`);
+  }
+  assert.equal(new Set(before.samples.filter((s) => s.name === 'ringwire_peer_keys').map((s) => s.labels.peer)).size, 8, 'one series per peer');
+  assert.ok(before.sum('ringwire_stabilize_rounds_total') > 0, 'stabilize rounds counted');
+  assert.ok(before.sum('ringwire_peer_connections_open', { direction: 'out' }) > 0, 'peers hold connections to each other');
+
+  const peers = cluster.list();
+  const keys = Array.from({ length: 40 }, (_, i) => `metrics-key-${i}`);
+  for (const [i, k] of keys.entries()) await client.put(peers[i % peers.length]!.addr, k, `value-${i}`);
+  for (const [i, k] of keys.entries()) await client.get(peers[(i + 3) % peers.length]!.addr, k);
+  await client.get(peers[0]!.addr, 'metrics-missing-key');
+
+  const after = await scrape(url);
+  const puts = (e: typeof after) => e.sum('ringwire_requests_total', { type: 'put', result: 'ok' });
+  const gets = (e: typeof after) => e.sum('ringwire_requests_total', { type: 'get', result: 'ok' });
+  assert.equal(puts(after) - puts(before), 40, 'every put counted once, at its entry peer');
+  assert.equal(gets(after) - gets(before), 41);
+  assert.equal(after.sum('ringwire_lookup_hops_count') - before.sum('ringwire_lookup_hops_count'), 81, 'hops recorded for each client operation');
+  assert.ok(after.sum('ringwire_requests_total', { type: 'ownerWrite' }) >= 1, 'store traffic between peers counted');
+  assert.equal(after.sum('ringwire_keys'), 40, 'each key owned by exactly one peer');
+  assert.equal(after.sum('ringwire_peer_keys'), 40, 'the per-peer series add up to the total');
+  assert.ok(after.sum('ringwire_bytes_stored') >= 40 * ('metrics-key-0'.length + 'value-0'.length), 'bytes of keys and values, replicas included');
+  assert.ok(after.sum('ringwire_request_duration_seconds_count') > before.sum('ringwire_request_duration_seconds_count'));
+  assert.ok(after.sum('ringwire_cluster_keys') === 40);
+
+  const sums = await scrape(`${url}?per_peer=false`);
+  assert.equal(sums.samples.filter((s) => s.name.startsWith('ringwire_peer_')).length, 0, 'per_peer=false leaves only the sums');
+});
+
+test('chord node --metrics-port serves its own /metrics; refused frames are counted by reason', async (t) => {
+  const child = spawn(process.execPath, [CLI, 'node', '--port', '0', '--metrics-port', '0', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const ready = await new Promise<{ addr: string; metrics: string }>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l)));
+    child.once('exit', (code) => reject(new Error(`chord node exited with ${code}`)));
+  });
+  const url = `http://${ready.metrics}/metrics`;
+  const client = new RingClient();
+  t.after(() => client.close());
+  await client.put(ready.addr, 'k', 'v');
+  // A client that sends a frame far over the limit is refused before it is buffered.
+  const net = await import('node:net');
+  const [host, port] = [ready.addr.split(':')[0]!, Number(ready.addr.split(':')[1])];
+  await new Promise<void>((resolve) => {
+    const s = net.connect({ host, port }, () => s.write(Buffer.from([0x7f, 0xff, 0xff, 0xff])));
+    s.on('error', () => resolve());
+    s.on('close', () => resolve());
+    s.resume();
+  });
+  const m = await scrape(url);
+  assert.equal(m.sum('ringwire_peers'), 1);
+  assert.equal(m.sum('ringwire_peer_requests_total', { type: 'put', result: 'ok' }), 1);
+  assert.equal(m.sum('ringwire_peer_keys'), 1);
+  assert.ok(m.sum('ringwire_frames_refused_total') >= 1, 'the oversized frame is counted');
+  const reasons = m.samples.filter((s) => s.name === 'ringwire_frames_refused_total' && s.value > 0).map((s) => s.labels.reason);
+  assert.ok(reasons.includes('FRAME_TOO_LARGE'), `refused by reason: ${reasons.join(', ')}`);
+  assert.equal((await fetch(`http://${ready.metrics}/other`)).status, 404);
+
+  child.kill('SIGTERM');
+  assert.equal(await new Promise((r) => child.once('exit', r)), 0, 'leaves and exits 0');
+});
