@@ -4,7 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeError, RingwireError } from '../src/errors/errors.js';
-import { jsonLogger, parseLogLevel } from '../src/log/logger.js';
+import { parseLogLevel } from '../src/log/logger.js';
+import { pinoLogger } from '../src/log/pino-logger.js';
 import { PeerNode } from '../src/node/peer-node.js';
 import { idToHex } from '../src/ring/index.js';
 import type { PeerSnapshot, WorkerCommand, WorkerReply } from '../src/host/worker-protocol.js';
@@ -12,13 +13,15 @@ import type { PeerSnapshot, WorkerCommand, WorkerReply } from '../src/host/worke
 interface WorkerInit {
   index: number;
   logLevel: string;
+  /** Human-readable log lines: the main thread's stderr is a terminal. */
+  pretty?: boolean;
 }
 
 const init = workerData as WorkerInit;
 const port = parentPort;
 if (!port) throw new Error('peer-worker must run in a worker thread');
 
-const log = jsonLogger((line) => process.stderr.write(line), parseLogLevel(init.logLevel) ?? 'warn', { worker: init.index });
+const log = pinoLogger({ level: parseLogLevel(init.logLevel) ?? 'warn', pretty: init.pretty === true, bound: { worker: init.index } });
 const nodes = new Map<string, PeerNode>();
 
 function snapshot(node: PeerNode): PeerSnapshot {

@@ -23,7 +23,7 @@ export class WorkerHandle {
 
   constructor(index: number, init: { logLevel: string; onExit: (w: WorkerHandle, code: number) => void }) {
     this.index = index;
-    this.worker = new Worker(WORKER_URL, { workerData: { index, logLevel: init.logLevel } });
+    this.worker = new Worker(WORKER_URL, { workerData: { index, logLevel: init.logLevel, pretty: process.stderr.isTTY === true } });
     this.worker.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.seq);
       if (!p) return;

@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, type Hello, type HelloAck, type PeerRef } from '../protocol/messages.js';
 import { formatAddr, listenOn, serveConnection, type ServedConnection } from '../wire/index.js';
 import { definedOnly } from '../util/options.js';
+import { idToHex } from '../ring/index.js';
 
 export const PEER_SERVER_DEFAULTS = Object.freeze({
   maxFrameBytes: 1024 * 1024, // frames above 1 MiB are refused before buffering (DESIGN.md)
@@ -41,7 +42,7 @@ export class PeerServer {
   private readonly sockets = new Map<net.Socket, Tracked>();
   /** Monotonic clock for accept order and activity (ties impossible, unlike Date.now()). */
   private seq = 0;
-  private readonly log: Logger;
+  private log: Logger;
   private readonly init: Required<PeerServerInit>;
   private handler: RequestHandler | undefined;
   private self: PeerRef | null = null;
@@ -64,6 +65,8 @@ export class PeerServer {
 
   /** Sets who we are (sent in HelloAck) and who answers requests. Until then requests get NOT_READY. */
   serve(self: PeerRef, handler: RequestHandler): void {
+    // Known only now (a port-0 listener learns its address when bound): every later line names us.
+    this.log = this.log.child({ peer: idToHex(self.id), addr: self.addr });
     this.self = self;
     this.handler = handler;
   }

@@ -98,7 +98,7 @@ export class PeerNode {
     const addr = formatAddr(host, port);
     const id = init.id ?? peerIdForAddr(addr);
     const self: PeerRef = { id, addr };
-    const log = baseLog.child({ peer: idToHex(id).slice(0, 8), addr });
+    const log = baseLog.child({ component: 'node', peer: idToHex(id), addr });
     const requestTimeoutMs = init.requestTimeoutMs ?? CHORD_DEFAULTS.requestTimeoutMs;
     const transport = new TcpTransport({ log: log.child({ component: 'transport' }), random }, { self, requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections });
     const stabilizeMs = init.stabilizeMs ?? CHORD_DEFAULTS.stabilizeIntervalMs;

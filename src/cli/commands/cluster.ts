@@ -3,7 +3,7 @@
  * process, an admin HTTP API, and a ready line once the ring is consistent. SIGINT/SIGTERM make
  * every peer leave gracefully, then the process exits 0.
  */
-import { jsonLogger } from '../../log/logger.js';
+import { pinoLogger } from '../../log/pino-logger.js';
 import { AdminServer } from '../../host/admin-server.js';
 import { CLUSTER_DEFAULTS, ClusterHost } from '../../host/cluster-host.js';
 import { formatAddr } from '../../net/peer-server.js';
@@ -43,7 +43,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const replicas = parseCount('replicas', str('replicas'), 1, 16);
   const stabilizeMs = parseCount('stabilize-ms', str('stabilize-ms'), 10, 600_000);
   const logLevel = logLevelFrom(str('log-level') ?? process.env.LOG_LEVEL ?? CLUSTER_DEFAULTS.logLevel);
-  const log = jsonLogger((line) => process.stderr.write(line), logLevel, { component: 'host' });
+  const log = pinoLogger({ level: logLevel, bound: { component: 'host' } });
 
   const cluster = new ClusterHost({ log }, { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel });
   const admin = new AdminServer({ host: cluster, log });

@@ -1,7 +1,8 @@
 /**
  * `chord node`: one peer in the foreground until SIGINT/SIGTERM, which make it leave gracefully.
  */
-import { jsonLogger, parseLogLevel } from '../../log/logger.js';
+import { parseLogLevel } from '../../log/logger.js';
+import { pinoLogger } from '../../log/pino-logger.js';
 import { PeerNode } from '../../node/peer-node.js';
 import { formatAddr } from '../../net/peer-server.js';
 import { describeError } from '../../errors/errors.js';
@@ -51,7 +52,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   const stabilizeMs = parseCount('stabilize-ms', str('stabilize-ms'), 10, 600_000);
   const id = parseId('id', str('id'));
   const metricsPort = str('metrics-port') === undefined ? undefined : parsePort('metrics-port', str('metrics-port'));
-  const log = jsonLogger((line) => process.stderr.write(line), logLevelFrom(str('log-level')));
+  const log = pinoLogger({ level: logLevelFrom(str('log-level')), bound: { component: 'node' } });
 
   const node = await PeerNode.start({ log }, { host, port, id, join, registry, successors, replicas, stabilizeMs });
   let metrics: MetricsEndpoint | undefined;
@@ -63,16 +64,17 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   }
   printJson({ event: 'ready', id: idToHex(node.self.id), addr: node.addr, ...(metrics ? { metrics: formatAddr(host, metrics.port) } : {}) });
 
+  const peerLog = log.child({ peer: idToHex(node.self.id), addr: node.addr });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) {
-        log.warn('second signal: exiting without finishing the leave', { signal });
+        peerLog.warn('second signal: exiting without finishing the leave', { signal });
         resolve(ExitCode.ERROR);
         return;
       }
       stopping = true;
-      log.info('leaving the ring', { signal });
+      peerLog.info('leaving the ring', { signal });
       Promise.all([node.leave(), metrics?.close()]).then(
         () => resolve(ExitCode.OK),
         () => resolve(ExitCode.ERROR),

@@ -1,7 +1,7 @@
 /**
  * `chord registry`: the discovery server in the foreground until SIGINT/SIGTERM.
  */
-import { jsonLogger } from '../../log/logger.js';
+import { pinoLogger } from '../../log/pino-logger.js';
 import { formatAddr } from '../../net/peer-server.js';
 import { RegistryServer } from '../../registry/registry-server.js';
 import { parseFlags, parseHost, parsePort, takePositionals } from '../args.js';
@@ -19,7 +19,7 @@ export async function registryCommand(argv: string[]): Promise<number> {
   takePositionals('registry', positionals, []);
   const port = parsePort('port', values.port as string | undefined);
   const host = parseHost('host', values.host as string | undefined, '127.0.0.1');
-  const log = jsonLogger((line) => process.stderr.write(line), logLevelFrom(values['log-level'] as string | undefined), { component: 'registry' });
+  const log = pinoLogger({ level: logLevelFrom(values['log-level'] as string | undefined), bound: { component: 'registry' } });
   const registry = new RegistryServer({ log }, {});
   const bound = await registry.listen(host, port);
   printJson({ event: 'ready', addr: formatAddr(host, bound) });
