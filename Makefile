@@ -33,7 +33,10 @@ bench: build ## density: RSS per peer and time to a consistent ring (DENSITY_PEE
 bench-micro: build ## micro benchmarks (tinybench): SHA-1, ring arithmetic, codec
 	$(NODE) dist/bench/micro/main.js
 
+screenshot: build ## the README's picture: ring view of a 64-peer cluster in headless Chromium -> docs/ring-view.png
+	$(NODE) dist/bench/ring-view.js --peers 64 --out docs/ring-view.png
+
 clean: ## remove build output
 	rm -rf dist
 
-.PHONY: help install build test run bench bench-micro clean
+.PHONY: help install build test run bench bench-micro screenshot clean

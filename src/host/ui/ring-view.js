@@ -448,6 +448,10 @@ function connect() {
   });
 }
 
+canvas.addEventListener('mouseleave', () => {
+  $('tooltip').hidden = true;
+});
+
 window.addEventListener('resize', redraw);
 
 /** For tests and the screenshot script: what is drawn and where. */

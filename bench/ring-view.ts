@@ -1,0 +1,105 @@
+/**
+ * The ring view in headless Chromium against a fresh local cluster: takes the README's screenshot
+ * and measures how long the page takes to draw the ring.
+ *   node dist/bench/ring-view.js --peers 64 --out docs/ring-view.png      (make screenshot)
+ *   node dist/bench/ring-view.js --peers 1024 --keys 5000 --out /tmp/ring-1024.png
+ * The cluster gets `--keys` keys (so colours vary), a peer is clicked (its fingers are drawn), and a
+ * lookup with at least two hops is animated to its end before the shot. Prints one JSON object:
+ * {peers, keys, consistentMs, drawMedianMs, drawMaxMs, updateMs, firstPaintMs, lookupHops, out}:
+ * drawMedianMs = median of 20 full redraws, updateMs = handling one membership event (parse +
+ * sort + draw), firstPaintMs = navigation start until every peer is drawn.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AdminServer } from '../src/host/admin-server.js';
+import { ClusterHost } from '../src/host/cluster-host.js';
+import { RingClient } from '../src/net/client.js';
+import { chromiumMissing, launchChromium } from '../test/helpers/chromium.js';
+
+const { values } = parseArgs({
+  options: {
+    peers: { type: 'string', default: '64' },
+    workers: { type: 'string', default: '2' },
+    keys: { type: 'string', default: '600' },
+    out: { type: 'string', default: 'docs/ring-view.png' },
+    width: { type: 'string', default: '1400' },
+    height: { type: 'string', default: '900' },
+  },
+});
+const peers = Number(values.peers);
+const keys = Number(values.keys);
+const missing = chromiumMissing();
+if (missing) {
+  console.error(`ring-view: ${missing}`);
+  process.exit(1);
+}
+
+const cluster = new ClusterHost({}, { peers, workers: Number(values.workers), basePort: 0, registryPort: 0 });
+const admin = new AdminServer({ host: cluster });
+const client = new RingClient({ requestTimeoutMs: 20_000 });
+const browser = await launchChromium();
+try {
+  const port = await admin.listen('127.0.0.1', 0);
+  const t0 = performance.now();
+  await cluster.start();
+  await cluster.waitConsistent();
+  const consistentMs = Math.round(performance.now() - t0);
+  const list = cluster.list();
+  for (let i = 0; i < keys; i += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, keys - i) }, (_, j) => client.put(list[(i + j) % list.length]!.addr, `key-${i + j}`, `value-${i + j}`)));
+  }
+
+  const page = await browser.newPage({ viewport: { width: Number(values.width), height: Number(values.height) } });
+  const nav = performance.now();
+  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.waitForSelector(`body[data-peers="${list.length}"]`, { timeout: 60_000 });
+  const firstPaintMs = Math.round(performance.now() - nav);
+
+  // A lookup that travels: the first key (of a few hundred) whose path has two hops or more.
+  let lookup = { key: 'key-0', via: list[0]!, hops: -1 };
+  for (let i = 0; i < 300 && lookup.hops < 2; i++) {
+    const via = list[(i * 7) % list.length]!;
+    const res = await client.lookup(via.addr, `lookup-${i}`);
+    if (res.hops > lookup.hops) lookup = { key: `lookup-${i}`, via, hops: res.hops };
+  }
+  const at = await page.evaluate((id) => (window as unknown as RingViewWindow).ringView.positionOf(id), lookup.via.id);
+  if (at) await page.mouse.click(at.x, at.y);
+  await page.waitForSelector(`#details[data-peer-id="${lookup.via.id}"]`, { timeout: 10_000 });
+  await page.fill('#lookup-key', lookup.key);
+  await page.click('#lookup-btn');
+  await page.waitForSelector('#lookup-result[data-done="true"]', { timeout: 30_000 });
+  await page.mouse.move(5, 5); // no tooltip in the picture
+  const timing = await page.evaluate(() => (window as unknown as RingViewWindow).ringView.benchmark(20));
+  mkdirSync(dirname(values.out), { recursive: true });
+  await page.screenshot({ path: values.out });
+  console.log(
+    JSON.stringify({
+      peers: list.length,
+      keys,
+      consistentMs,
+      drawMedianMs: round(timing.median),
+      drawMaxMs: round(timing.max),
+      updateMs: round(timing.lastUpdateMs),
+      firstPaintMs,
+      lookupHops: lookup.hops,
+      out: values.out,
+    }),
+  );
+} finally {
+  await browser.close();
+  await client.close();
+  await admin.close();
+  await cluster.shutdown();
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+interface RingViewWindow {
+  ringView: {
+    positionOf(id: string): { x: number; y: number } | null;
+    benchmark(n: number): { median: number; max: number; peers: number; lastUpdateMs: number };
+  };
+}
