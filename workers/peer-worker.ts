@@ -24,7 +24,7 @@ if (!port) throw new Error('peer-worker must run in a worker thread');
 const log = pinoLogger({ level: parseLogLevel(init.logLevel) ?? 'warn', pretty: init.pretty === true, bound: { worker: init.index } });
 const nodes = new Map<string, PeerNode>();
 
-function snapshot(node: PeerNode): PeerSnapshot {
+function snapshot(node: PeerNode, withFingers: boolean): PeerSnapshot {
   const { chord, store } = node;
   return {
     id: idToHex(node.self.id),
@@ -32,7 +32,7 @@ function snapshot(node: PeerNode): PeerSnapshot {
     worker: init.index,
     predecessor: chord.predecessor ? idToHex(chord.predecessor.id) : null,
     successors: chord.successors.map((s) => idToHex(s.id)),
-    fingers: chord.fingers.map((f) => (f ? idToHex(f.id) : null)),
+    fingers: withFingers ? chord.fingers.map((f) => (f ? idToHex(f.id) : null)) : [],
     keys: store.ownedKeyCount(),
     stored: store.recordCount(),
   };
@@ -55,7 +55,7 @@ async function run(cmd: WorkerCommand): Promise<WorkerReply> {
       return { seq: cmd.seq, ok: true };
     }
     case 'snapshot': {
-      const peers = [...nodes.values()].map(snapshot);
+      const peers = [...nodes.values()].map((n) => snapshot(n, cmd.withFingers !== false));
       if (!cmd.withKeys) return { seq: cmd.seq, ok: true, peers };
       const keys: Record<string, string[]> = {};
       for (const node of nodes.values()) keys[node.addr] = node.store.liveKeyIds().map(idToHex);

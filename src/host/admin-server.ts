@@ -60,7 +60,7 @@ export class AdminServer {
     this.host = components.host;
     this.log = components.log ?? silentLogger;
     this.events = new RingEvents(
-      { poll: async () => (await this.host.snapshot(false)).peers.map(summarize), log: this.log },
+      { poll: async () => (await this.host.snapshot(false, false)).peers.map(summarize), log: this.log },
       { intervalMs: init.eventsIntervalMs ?? ADMIN_DEFAULTS.eventsIntervalMs },
     );
     this.server = http.createServer((req, res) => {
@@ -171,11 +171,8 @@ export class AdminServer {
     const path = url.pathname.replace(/\/+$/, '');
     if (path === '/api/lookup' && req.method === 'GET') return { status: 200, body: await this.lookup(url) };
     if (path === '/api/peers' && req.method === 'GET') {
-      const { peers } = await this.host.snapshot(false);
-      return {
-        status: 200,
-        body: peers.map((p) => ({ id: p.id, addr: p.addr, worker: p.worker, predecessor: p.predecessor, successors: p.successors, keys: p.keys })),
-      };
+      const { peers } = await this.host.snapshot(false, false);
+      return { status: 200, body: peers.map(summarize) };
     }
     if (path === '/api/peers' && req.method === 'POST') {
       const body = await readJson(req);

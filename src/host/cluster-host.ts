@@ -163,9 +163,9 @@ export class ClusterHost {
     return entry;
   }
 
-  /** Every live peer's state, gathered from all workers. */
-  async snapshot(withKeys = false): Promise<{ peers: PeerSnapshot[]; keys: Map<string, string[]> }> {
-    const parts = await Promise.all(this.workers.filter((w) => w.alive).map((w) => w.snapshot(withKeys)));
+  /** Every live peer's state, gathered from all workers (fingers left empty unless `withFingers`). */
+  async snapshot(withKeys = false, withFingers = true): Promise<{ peers: PeerSnapshot[]; keys: Map<string, string[]> }> {
+    const parts = await Promise.all(this.workers.filter((w) => w.alive).map((w) => w.snapshot(withKeys, withFingers)));
     const peers = parts.flatMap((p) => p.peers);
     const keys = new Map<string, string[]>();
     if (withKeys) {

@@ -35,7 +35,8 @@ export type WorkerCommand =
   | { seq: number; op: 'start'; spec: PeerSpec }
   | { seq: number; op: 'leave'; addr: string }
   | { seq: number; op: 'crash'; addr: string }
-  | { seq: number; op: 'snapshot'; withKeys: boolean }
+  /** `withFingers: false` leaves `fingers` empty: 160 hex ids per peer are most of a snapshot's cost. */
+  | { seq: number; op: 'snapshot'; withKeys: boolean; withFingers?: boolean }
   | { seq: number; op: 'metrics' }
   | { seq: number; op: 'shutdown' };
 

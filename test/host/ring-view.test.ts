@@ -86,6 +86,16 @@ test('ring view: 32 peers shown, details on click, lookup path matches chord loo
   await page.waitForFunction((id) => !window.ringView.ghosts().includes(id), victim.id, { timeout: 40 * STABILIZE_MS });
   t.diagnostic(`crashed peer gone from every list after ${Date.now() - crashedAt} ms (stabilize period ${STABILIZE_MS} ms)`);
 
+  // The page's routes answer bad input with a 4xx that says what was wrong.
+  const bad = async (path: string, status: number, pattern: RegExp): Promise<void> => {
+    const res = await fetch(`${base}${path}`);
+    assert.equal(res.status, status, path);
+    assert.match(((await res.json()) as { error: string }).error, pattern, path);
+  };
+  await bad('/api/lookup', 400, /key must be given/);
+  await bad(`/api/lookup?key=k&via=${'0'.repeat(40)}`, 404, /not the id or address of a live peer/);
+  await bad(`/api/peers/${victim.id}`, 404, /no live peer/);
+
   const timing = await page.evaluate(() => window.ringView.benchmark(20));
   t.diagnostic(`render of ${timing.peers} peers: median ${timing.median.toFixed(2)} ms`);
   assert.deepEqual(pageErrors, [], 'no script errors on the page');
