@@ -42,6 +42,8 @@ export interface ClusterInit {
   /** @default peers x stabilizeMsPerPeer, clamped to [250, 2000] */
   stabilizeMs?: number;
   fingersPerRound?: number;
+  /** @default true */
+  routeCache?: boolean;
   joinBatch?: number;
   logLevel?: string;
 }
@@ -146,6 +148,7 @@ export class ClusterHost {
       stabilizeMs: this.init.stabilizeMs,
       maxConnections: this.maxConnections,
       fingersPerRound: this.init.fingersPerRound,
+      routeCache: this.init.routeCache,
     });
     const entry = { ...peer, worker: worker.index };
     this.peers.set(peer.id, entry);

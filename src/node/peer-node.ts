@@ -36,6 +36,8 @@ export interface PeerNodeInit {
   stabilizeMs?: number;
   /** Fingers refreshed per fix-fingers tick (each costs a lookup). */
   fingersPerRound?: number;
+  /** Route cache for client requests (see src/chord/route-cache.ts). @default true */
+  routeCache?: boolean;
   maxValueBytes?: number;
   requestTimeoutMs?: number;
   maxFrameBytes?: number;
@@ -96,6 +98,7 @@ export class PeerNode {
         checkPredecessorIntervalMs: stabilizeMs,
         fingersPerRound: init.fingersPerRound,
         requestTimeoutMs,
+        routeCache: init.routeCache !== false,
       },
     );
     const store = new KvStore(
