@@ -62,6 +62,14 @@ export class RouteCache {
    */
   insert(route: CachedRoute): void {
     if (idEquals(route.start, route.owner.id)) return;
+    // The common case in a steady ring: the same range learned again. Refresh it in place
+    // instead of rebuilding the array.
+    const same = this.find(route.owner.id);
+    if (same && idEquals(same.owner.id, route.owner.id) && idEquals(same.start, route.start) && same.owner.addr === route.owner.addr) {
+      same.followers = route.followers;
+      this.insertedAt.set(same, this.inserts++);
+      return;
+    }
     const kept = this.entries.filter((e) => !overlaps(e, route));
     let pos = 0;
     while (pos < kept.length && compareIds(kept[pos]!.owner.id, route.owner.id) < 0) pos++;
