@@ -7,14 +7,19 @@ import { describeError, RingwireError } from '../src/errors/errors.js';
 import { parseLogLevel } from '../src/log/logger.js';
 import { pinoLogger } from '../src/log/pino-logger.js';
 import { PeerNode } from '../src/node/peer-node.js';
+import { CHORD_DEFAULTS } from '../src/chord/peer.js';
+import { ConnectionPool } from '../src/wire/index.js';
 import { idToHex } from '../src/ring/index.js';
 import type { PeerSnapshot, WorkerCommand, WorkerReply } from '../src/host/worker-protocol.js';
+import type { PoolMetricsSample } from '../src/metrics/peer-metrics.js';
 
 interface WorkerInit {
   index: number;
   logLevel: string;
   /** Human-readable log lines: the main thread's stderr is a terminal. */
   pretty?: boolean;
+  /** Cap on the connections of the pool this worker's peers share (see src/host/fd-budget.ts). */
+  poolMaxConnections: number;
 }
 
 const init = workerData as WorkerInit;
@@ -23,6 +28,11 @@ if (!port) throw new Error('peer-worker must run in a worker thread');
 
 const log = pinoLogger({ level: parseLogLevel(init.logLevel) ?? 'warn', pretty: init.pretty === true, bound: { worker: init.index } });
 const nodes = new Map<string, PeerNode>();
+// One pool for all peers of this worker: a connection per target address, not per (peer, target).
+const pool = new ConnectionPool(
+  { log: log.child({ component: 'pool' }) },
+  { self: null, requestTimeoutMs: CHORD_DEFAULTS.requestTimeoutMs, maxConnections: init.poolMaxConnections },
+);
 
 function snapshot(node: PeerNode, withFingers: boolean): PeerSnapshot {
   const { chord, store } = node;
@@ -38,10 +48,15 @@ function snapshot(node: PeerNode, withFingers: boolean): PeerSnapshot {
   };
 }
 
+function poolMetrics(): PoolMetricsSample {
+  const s = pool.stats();
+  return { worker: init.index, connectionsOut: s.open, reconnects: s.reconnects };
+}
+
 async function run(cmd: WorkerCommand): Promise<WorkerReply> {
   switch (cmd.op) {
     case 'start': {
-      const node = await PeerNode.start({ log }, cmd.spec);
+      const node = await PeerNode.start({ log, sharedPool: pool }, cmd.spec);
       nodes.set(node.addr, node);
       return { seq: cmd.seq, ok: true, peer: { id: idToHex(node.self.id), addr: node.addr } };
     }
@@ -63,11 +78,12 @@ async function run(cmd: WorkerCommand): Promise<WorkerReply> {
     }
     case 'metrics':
       // Plain numbers copied out of each peer's counters: cheap, and nothing to aggregate here.
-      return { seq: cmd.seq, ok: true, metrics: [...nodes.values()].map((n) => n.metrics()) };
+      return { seq: cmd.seq, ok: true, metrics: [...nodes.values()].map((n) => n.metrics()), pool: poolMetrics() };
     case 'shutdown': {
       const all = [...nodes.values()];
       nodes.clear();
       await Promise.all(all.map((n) => n.leave()));
+      await pool.close();
       return { seq: cmd.seq, ok: true };
     }
   }

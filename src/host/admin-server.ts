@@ -126,8 +126,9 @@ export class AdminServer {
   /** Every peer's counters from the workers, plus the cluster's health against the true ring. */
   private async metrics(url: URL): Promise<string> {
     const [samples, health] = await Promise.all([this.host.metrics(), this.host.health(true)]);
-    return renderMetrics(samples, {
+    return renderMetrics(samples.peers, {
       perPeer: url.searchParams.get('per_peer') !== 'false',
+      pools: samples.pools,
       extra: {
         ringwire_cluster_ring_consistent_ratio: ['Fraction of peers whose predecessor and successor list match the true ring.', health.ringConsistent],
         ringwire_cluster_fully_consistent_ratio: ['Fraction of peers whose fingers also all match the true ring.', health.fullyConsistent],

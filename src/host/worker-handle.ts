@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, RingwireError, isErrorCode } from '../errors/errors.js';
-import type { PeerMetricsSample } from '../metrics/peer-metrics.js';
+import type { PeerMetricsSample, PoolMetricsSample } from '../metrics/peer-metrics.js';
 import type { PeerSnapshot, PeerSpec, WorkerCommand, WorkerReply } from './worker-protocol.js';
 
 const WORKER_URL = new URL('../../workers/peer-worker.js', import.meta.url);
@@ -21,9 +21,9 @@ export class WorkerHandle {
   /** Addresses of the peers this worker hosts. */
   readonly peers = new Set<string>();
 
-  constructor(index: number, init: { logLevel: string; onExit: (w: WorkerHandle, code: number) => void }) {
+  constructor(index: number, init: { logLevel: string; poolMaxConnections: number; onExit: (w: WorkerHandle, code: number) => void }) {
     this.index = index;
-    this.worker = new Worker(WORKER_URL, { workerData: { index, logLevel: init.logLevel, pretty: process.stderr.isTTY === true } });
+    this.worker = new Worker(WORKER_URL, { workerData: { index, logLevel: init.logLevel, poolMaxConnections: init.poolMaxConnections, pretty: process.stderr.isTTY === true } });
     this.worker.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.seq);
       if (!p) return;
@@ -71,9 +71,10 @@ export class WorkerHandle {
     return { peers: reply.peers ?? [], keys: reply.keys ?? {} };
   }
 
-  /** The metrics of every peer this worker hosts. */
-  async metrics(): Promise<PeerMetricsSample[]> {
-    return (await this.send({ op: 'metrics' })).metrics ?? [];
+  /** The metrics of every peer this worker hosts, and of the connection pool they share. */
+  async metrics(): Promise<{ peers: PeerMetricsSample[]; pool: PoolMetricsSample | undefined }> {
+    const reply = await this.send({ op: 'metrics' });
+    return { peers: reply.metrics ?? [], pool: reply.pool };
   }
 
   /** Every peer leaves gracefully, then the thread ends. */

@@ -2,7 +2,7 @@
  * Messages between the host's main thread (the supervisor) and its peer worker threads. Each
  * command carries a sequence number that its reply echoes, so many can be in flight at once.
  */
-import type { PeerMetricsSample } from '../metrics/peer-metrics.js';
+import type { PeerMetricsSample, PoolMetricsSample } from '../metrics/peer-metrics.js';
 
 /** How a peer in a worker is started. */
 export interface PeerSpec {
@@ -16,6 +16,7 @@ export interface PeerSpec {
   stabilizeMs?: number;
   maxConnections?: number;
   fingersPerRound?: number;
+  routeCache?: boolean;
 }
 
 /** What a worker reports of one peer: enough for the admin API and the health check. */
@@ -41,7 +42,7 @@ export type WorkerCommand =
   | { seq: number; op: 'shutdown' };
 
 export type WorkerReply =
-  | { seq: number; ok: true; peer?: { id: string; addr: string }; peers?: PeerSnapshot[]; keys?: Record<string, string[]>; metrics?: PeerMetricsSample[] }
+  | { seq: number; ok: true; peer?: { id: string; addr: string }; peers?: PeerSnapshot[]; keys?: Record<string, string[]>; metrics?: PeerMetricsSample[]; pool?: PoolMetricsSample }
   | { seq: number; ok: false; error: string; code?: string };
 
 /** Sent by a worker on its own: a line to log in the main thread. */

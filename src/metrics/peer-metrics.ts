@@ -59,6 +59,7 @@ export interface PeerMetricsSample {
   /** Connections refused or closed for breaking the protocol, by error code. */
   framesRefused: Record<string, number>;
   connectionsIn: number;
+  /** Outgoing connections and reconnects of the peer's own pool (0 when it shares a worker's pool). */
   connectionsOut: number;
   reconnects: number;
   stabilizeRounds: number;
@@ -70,6 +71,13 @@ export interface PeerMetricsSample {
   bytes: number;
   /** Owned keys that cannot have their replica count: the successor list is too short for it. */
   replicasBelowTarget: number;
+}
+
+/** The pool shared by the peers of one host worker: its outgoing connections, counted once. */
+export interface PoolMetricsSample {
+  worker: number;
+  connectionsOut: number;
+  reconnects: number;
 }
 
 /** The parts of a sample a peer's surroundings fill in (gauges read on demand). */

@@ -6,7 +6,7 @@
  * (chord, store, wire) never sees it, and the hot path never touches it.
  */
 import promClient from 'prom-client';
-import type { HistogramSample, PeerMetricsSample } from './peer-metrics.js';
+import type { HistogramSample, PeerMetricsSample, PoolMetricsSample } from './peer-metrics.js';
 
 const { AggregatorRegistry } = promClient;
 
@@ -26,6 +26,9 @@ interface Family {
   values: Value[];
   aggregator: 'sum';
 }
+
+const CONNECTIONS_HELP = 'Open connections: in = accepted by the peer, out = outgoing (a peer sharing its worker\'s pool reports 0; see ringwire_worker_*).';
+const RECONNECTS_HELP = 'Outgoing connections re-established to an address connected before.';
 
 function family(name: string, type: Family['type'], help: string, values: Value[]): Family {
   return { name, help, type, values, aggregator: 'sum' };
@@ -71,11 +74,11 @@ function peerFamilies(s: PeerMetricsSample, prefix: string, labels: Labels, late
     family(`${n}requests_total`, 'counter', 'Requests handled, by type and result (ok or the error code answered).', s.requests.map(([type, result, value]) => ({ value, labels: { ...labels, type, result } }))),
     family(`${n}request_duration_seconds`, 'histogram', 'Time to handle a request, in seconds.', latencyValues),
     family(`${n}lookup_hops`, 'histogram', 'Hops of the client operations entered at the peer (lookup, get, put, delete).', histogramValues(`${n}lookup_hops`, s.hops, labels)),
-    family(`${n}connections_open`, 'gauge', 'Open connections: in = accepted by the peer, out = its pool of outgoing connections.', [
+    family(`${n}connections_open`, 'gauge', CONNECTIONS_HELP, [
       { value: s.connectionsIn, labels: { ...labels, direction: 'in' } },
       { value: s.connectionsOut, labels: { ...labels, direction: 'out' } },
     ]),
-    counter('reconnects_total', 'Outgoing connections re-established to an address connected before.', s.reconnects),
+    counter('reconnects_total', RECONNECTS_HELP, s.reconnects),
     counter('stabilize_rounds_total', 'Stabilize rounds run.', s.stabilizeRounds),
     counter('ring_changes_total', 'Changes of the predecessor or the successor list.', s.ringChanges),
     gauge('keys', 'Live keys owned.', s.keys),
@@ -89,6 +92,8 @@ function peerFamilies(s: PeerMetricsSample, prefix: string, labels: Labels, late
 export interface RenderOptions {
   /** Per-peer series too (one set per peer); off, only the sums. @default true */
   perPeer?: boolean;
+  /** Connection pools shared by a worker's peers: per worker, and added to the sums. */
+  pools?: PoolMetricsSample[];
   /** Extra whole-cluster gauges, e.g. from the host's health check: name -> [help, value]. */
   extra?: Record<string, [string, number]>;
 }
@@ -98,6 +103,16 @@ export async function renderMetrics(samples: PeerMetricsSample[], opts: RenderOp
   const parts: Family[][] = [];
   parts.push([family('ringwire_peers', 'gauge', 'Peers reporting metrics.', [{ value: samples.length, labels: {} }])]);
   for (const [name, [help, value]] of Object.entries(opts.extra ?? {})) parts.push([family(name, 'gauge', help, [{ value, labels: {} }])]);
+  for (const p of opts.pools ?? []) {
+    const labels = { worker: p.worker };
+    parts.push([
+      family('ringwire_worker_connections_open', 'gauge', 'Outgoing connections of the pool a host worker\'s peers share.', [{ value: p.connectionsOut, labels }]),
+      family('ringwire_worker_reconnects_total', 'counter', 'Reconnects of the pool a host worker\'s peers share.', [{ value: p.reconnects, labels }]),
+      // Into the sums, where outgoing connections count whichever pool holds them.
+      family('ringwire_connections_open', 'gauge', CONNECTIONS_HELP, [{ value: p.connectionsOut, labels: { direction: 'out' } }]),
+      family('ringwire_reconnects_total', 'counter', RECONNECTS_HELP, [{ value: p.reconnects, labels: {} }]),
+    ]);
+  }
   for (const s of samples) {
     parts.push(peerFamilies(s, '', {}, true));
     if (opts.perPeer !== false) parts.push(peerFamilies(s, 'peer_', { peer: s.peer, addr: s.addr }, false));

@@ -11,6 +11,7 @@ import { idToHex, peerIdForAddr, type Id } from '../ring/index.js';
 import { KvStore, STORE_DEFAULTS } from '../store/kv-store.js';
 import { PeerServer, formatAddr } from '../net/peer-server.js';
 import { TcpTransport } from '../net/tcp-transport.js';
+import type { ConnectionPool } from '../wire/index.js';
 import { RegistryClient, bootstrapFromRegistry } from '../registry/index.js';
 import { composeHandler } from '../store/peer-handler.js';
 import { PeerCounters, countRequests, type PeerMetricsSample } from '../metrics/peer-metrics.js';
@@ -37,6 +38,8 @@ export interface PeerNodeInit {
   stabilizeMs?: number;
   /** Fingers refreshed per fix-fingers tick (each costs a lookup). */
   fingersPerRound?: number;
+  /** Route cache for client requests (see src/chord/route-cache.ts). @default true */
+  routeCache?: boolean;
   maxValueBytes?: number;
   requestTimeoutMs?: number;
   maxFrameBytes?: number;
@@ -48,6 +51,12 @@ export interface PeerNodeComponents {
   log?: Logger;
   clock?: Clock;
   random?: Random;
+  /**
+   * Outgoing connections shared by every peer of a host worker: one connection per target
+   * address for the whole worker instead of one per (peer, target) pair, which keeps a dense host
+   * inside its file descriptor limit without evicting and re-opening connections all the time.
+   */
+  sharedPool?: ConnectionPool;
 }
 
 export class PeerNode {
@@ -100,7 +109,13 @@ export class PeerNode {
     const self: PeerRef = { id, addr };
     const log = baseLog.child({ component: 'node', peer: idToHex(id), addr });
     const requestTimeoutMs = init.requestTimeoutMs ?? CHORD_DEFAULTS.requestTimeoutMs;
-    const transport = new TcpTransport({ log: log.child({ component: 'transport' }), random }, { self, requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections });
+    const transport = new TcpTransport({ log: log.child({ component: 'transport' }), random }, {
+      self,
+      requestTimeoutMs,
+      maxFrameBytes: init.maxFrameBytes,
+      maxConnections: init.maxConnections,
+      ...(components.sharedPool ? { sharedPool: components.sharedPool } : {}),
+    });
     const stabilizeMs = init.stabilizeMs ?? CHORD_DEFAULTS.stabilizeIntervalMs;
     const chord = new ChordPeer(
       { transport, clock, random, log: log.child({ component: 'chord' }) },
@@ -113,6 +128,7 @@ export class PeerNode {
         checkPredecessorIntervalMs: stabilizeMs,
         fingersPerRound: init.fingersPerRound,
         requestTimeoutMs,
+        routeCache: init.routeCache !== false,
       },
     );
     const store = new KvStore(
@@ -157,8 +173,8 @@ export class PeerNode {
       peer: idToHex(this.self.id),
       addr: this.self.addr,
       connectionsIn: this.server.connectionCount(),
-      connectionsOut: pool.open,
-      reconnects: pool.reconnects,
+      connectionsOut: pool?.open ?? 0,
+      reconnects: pool?.reconnects ?? 0,
       stabilizeRounds: this.chord.stats.stabilizeRounds,
       keys,
       records: this.store.recordCount(),

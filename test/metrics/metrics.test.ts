@@ -46,7 +46,8 @@ test('cluster /metrics parses as Prometheus text; request, hop and key counters 
   }
   assert.equal(new Set(before.samples.filter((s) => s.name === 'ringwire_peer_keys').map((s) => s.labels.peer)).size, 8, 'one series per peer');
   assert.ok(before.sum('ringwire_stabilize_rounds_total') > 0, 'stabilize rounds counted');
-  assert.ok(before.sum('ringwire_peer_connections_open', { direction: 'out' }) > 0, 'peers hold connections to each other');
+  assert.ok(before.sum('ringwire_connections_open', { direction: 'out' }) > 0, 'peers hold connections to each other');
+  assert.equal(new Set(before.samples.filter((s) => s.name === 'ringwire_worker_connections_open').map((s) => s.labels.worker)).size, 2, 'one shared pool per worker');
 
   const peers = cluster.list();
   const keys = Array.from({ length: 40 }, (_, i) => `metrics-key-${i}`);

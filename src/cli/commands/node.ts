@@ -21,6 +21,7 @@ const SPEC = {
   successors: { type: 'string' as const },
   replicas: { type: 'string' as const },
   'stabilize-ms': { type: 'string' as const },
+  'no-route-cache': { type: 'boolean' as const },
   'log-level': { type: 'string' as const },
   'metrics-port': { type: 'string' as const },
 };
@@ -54,7 +55,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   const metricsPort = str('metrics-port') === undefined ? undefined : parsePort('metrics-port', str('metrics-port'));
   const log = pinoLogger({ level: logLevelFrom(str('log-level')), bound: { component: 'node' } });
 
-  const node = await PeerNode.start({ log }, { host, port, id, join, registry, successors, replicas, stabilizeMs });
+  const node = await PeerNode.start({ log }, { host, port, id, join, registry, successors, replicas, stabilizeMs, routeCache: values['no-route-cache'] !== true });
   let metrics: MetricsEndpoint | undefined;
   try {
     metrics = metricsPort === undefined ? undefined : await serveMetrics(host, metricsPort, () => renderMetrics([node.metrics()]));
