@@ -13,7 +13,7 @@ import { ExitCode, printError, printLine } from './output.js';
 const HELP = `chord: a Chord distributed hash table
 
   chord node --port P [--host H] [--join H:P] [--id HEX] [--successors R] [--replicas K]
-             [--stabilize-ms MS] [--no-route-cache] [--log-level L]
+             [--stabilize-ms MS] [--no-route-cache] [--log-level L] [--metrics-port P]
                                                    run one peer (Ctrl-C leaves gracefully)
   chord registry --port P [--host H]              run a discovery registry
   chord cluster [--peers N] [--workers W] [--base-port P] [--registry-port R] [--admin-port A]

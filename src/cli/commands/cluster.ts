@@ -74,6 +74,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
           `  node dist/cli.js put hello world --via ${first.addr}\n` +
           `  node dist/cli.js get hello --via ${cluster.list().at(-1)!.addr}\n` +
           `  curl -s http://${formatAddr(host, adminBound)}/api/health\n` +
+          `Ring view: open http://${formatAddr(host, adminBound)}/ in a browser (metrics: /metrics).\n` +
           `Ctrl-C makes every peer leave and stops the cluster.\n`,
       );
     })().catch(async (err: unknown) => {
