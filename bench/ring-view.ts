@@ -38,6 +38,8 @@ if (missing) {
 const cluster = new ClusterHost({}, { peers, workers: Number(values.workers), basePort: 0, registryPort: 0 });
 const admin = new AdminServer({ host: cluster });
 const client = new RingClient({ requestTimeoutMs: 20_000 });
+// Plain routing for choosing the pictured lookup, as the page does by default.
+const plainClient = new RingClient({ requestTimeoutMs: 20_000, routeCache: false });
 const browser = await launchChromium();
 try {
   const port = await admin.listen('127.0.0.1', 0);
@@ -60,7 +62,7 @@ try {
   let lookup = { key: 'key-0', via: list[0]!, hops: -1 };
   for (let i = 0; i < 300 && lookup.hops < 2; i++) {
     const via = list[(i * 7) % list.length]!;
-    const res = await client.lookup(via.addr, `lookup-${i}`);
+    const res = await plainClient.lookup(via.addr, `lookup-${i}`);
     if (res.hops > lookup.hops) lookup = { key: `lookup-${i}`, via, hops: res.hops };
   }
   const at = await page.evaluate((id) => (window as unknown as RingViewWindow).ringView.positionOf(id), lookup.via.id);
@@ -89,6 +91,7 @@ try {
 } finally {
   await browser.close();
   await client.close();
+  await plainClient.close();
   await admin.close();
   await cluster.shutdown();
 }

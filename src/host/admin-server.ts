@@ -5,7 +5,7 @@
  *   DELETE /api/peers/<id>?mode=leave|crash removes one peer
  *   GET    /api/health                      consistency against the true ring and replica coverage
  *   GET    /api/peers/<id>                  one peer, with its fingers (runs of equal entries)
- *   GET    /api/lookup?key=K&via=ID|ADDR    a lookup through one peer: owner, hops and the path it took
+ *   GET    /api/lookup?key=K&via=ID|ADDR[&cache=false]  a lookup through one peer: owner, hops, path
  *   GET    /api/events                      server-sent events: the membership whenever it changes
  *   GET    /                                the ring view (src/host/ui), a page over the routes above
  *   GET    /metrics[?per_peer=false]        Prometheus text: per peer and summed over the cluster
@@ -54,7 +54,8 @@ export class AdminServer {
   private readonly host: ClusterHost;
   private readonly log: Logger;
   private readonly events: RingEvents;
-  private client: RingClient | undefined;
+  /** Clients for lookups: through the entry peer's route cache, and plain Chord routing. */
+  private readonly clients: { cached?: RingClient; plain?: RingClient } = {};
 
   constructor(components: { host: ClusterHost; log?: Logger }, init: AdminInit = {}) {
     this.host = components.host;
@@ -90,7 +91,8 @@ export class AdminServer {
 
   close(): Promise<void> {
     this.events.close();
-    void this.client?.close();
+    void this.clients.cached?.close();
+    void this.clients.plain?.close();
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -155,12 +157,16 @@ export class AdminServer {
     const viaParam = url.searchParams.get('via');
     const entry = viaParam ? list.find((p) => p.id === viaParam || p.addr === viaParam) : list[0];
     if (!entry) throw new HttpError(viaParam ? 404 : 409, viaParam ? `via ${JSON.stringify(viaParam)} is not the id or address of a live peer` : 'the cluster has no live peer');
-    this.client ??= new RingClient();
-    const res = await this.client.lookup(entry.addr, key);
+    // cache=false asks for plain Chord routing, skipping the entry peer's route cache: the path
+    // then shows the fingers at work rather than one hop to a remembered owner.
+    const plain = url.searchParams.get('cache') === 'false';
+    const client = plain ? (this.clients.plain ??= new RingClient({ routeCache: false })) : (this.clients.cached ??= new RingClient());
+    const res = await client.lookup(entry.addr, key);
     return {
       key,
       keyId: idToHex(res.keyId),
       via: { id: entry.id, addr: entry.addr },
+      routeCache: !plain,
       owner: { id: idToHex(res.owner.id), addr: res.owner.addr },
       hops: res.hops,
       path: res.path.map((p) => ({ id: idToHex(p.id), addr: p.addr })),

@@ -392,7 +392,8 @@ $('lookup-form').addEventListener('submit', async (e) => {
   result.dataset.done = 'false';
   clearTimeout(animation);
   try {
-    const res = await api('GET', `/api/lookup?key=${encodeURIComponent(key)}&via=${encodeURIComponent(via)}`);
+    const cache = $('lookup-plain').checked ? '&cache=false' : '';
+    const res = await api('GET', `/api/lookup?key=${encodeURIComponent(key)}&via=${encodeURIComponent(via)}${cache}`);
     const nodes = [res.via.id, ...res.path.map((p) => p.id)];
     if (nodes.at(-1) !== res.owner.id) nodes.push(res.owner.id);
     state.lookup = { nodes, owner: res.owner.id, shown: 0 };
