@@ -70,6 +70,8 @@ async function run(cmd: WorkerCommand): Promise<WorkerReply> {
       return { seq: cmd.seq, ok: true };
     }
     case 'snapshot': {
+      const only = cmd.addr === undefined ? undefined : nodes.get(cmd.addr);
+      if (cmd.addr !== undefined) return { seq: cmd.seq, ok: true, peers: only ? [snapshot(only, cmd.withFingers !== false)] : [] };
       const peers = [...nodes.values()].map((n) => snapshot(n, cmd.withFingers !== false));
       if (!cmd.withKeys) return { seq: cmd.seq, ok: true, peers };
       const keys: Record<string, string[]> = {};

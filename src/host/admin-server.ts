@@ -143,10 +143,9 @@ export class AdminServer {
 
   /** One peer with its fingers as runs of equal entries (160 entries collapse to a few dozen). */
   private async peerDetails(id: string): Promise<unknown> {
-    const { peers } = await this.host.snapshot(false);
-    const peer = peers.find((p) => p.id === id);
+    const peer = await this.host.peerSnapshot(id);
     if (!peer) throw new HttpError(404, `no live peer with id ${id}`);
-    return { ...summarize(peer), stored: peer.stored, fingers: fingerRuns(peer, peers) };
+    return { ...summarize(peer), stored: peer.stored, fingers: fingerRuns(peer, this.host.list()) };
   }
 
   /** A lookup of `key` entered at peer `via` (an id or address; default the first live peer). */
@@ -208,7 +207,7 @@ export class AdminServer {
 }
 
 /** Collapses a peer's 160 fingers into runs of equal entries, with addresses of live peers. */
-export function fingerRuns(peer: PeerSnapshot, live: PeerSnapshot[]): FingerRun[] {
+export function fingerRuns(peer: PeerSnapshot, live: ReadonlyArray<{ id: string; addr: string }>): FingerRun[] {
   const addr = new Map(live.map((p) => [p.id, p.addr]));
   const runs: FingerRun[] = [];
   peer.fingers.forEach((f, i) => {

@@ -179,6 +179,14 @@ export class ClusterHost {
     return { peers, keys };
   }
 
+  /** One live peer's state with its fingers, asked of its worker alone; undefined when not live. */
+  async peerSnapshot(id: string): Promise<PeerSnapshot | undefined> {
+    const entry = this.peers.get(id);
+    const worker = entry && this.workers[entry.worker];
+    if (!entry || !worker?.alive) return undefined;
+    return (await worker.snapshot(false, true, entry.addr)).peers[0];
+  }
+
   /** Every live peer's metrics and every worker's shared pool, gathered from all workers (for GET /metrics). */
   async metrics(): Promise<{ peers: PeerMetricsSample[]; pools: PoolMetricsSample[] }> {
     const parts = await Promise.all(this.workers.filter((w) => w.alive).map((w) => w.metrics()));

@@ -66,8 +66,8 @@ export class WorkerHandle {
     this.peers.delete(addr);
   }
 
-  async snapshot(withKeys: boolean, withFingers = true): Promise<{ peers: PeerSnapshot[]; keys: Record<string, string[]> }> {
-    const reply = await this.send({ op: 'snapshot', withKeys, withFingers });
+  async snapshot(withKeys: boolean, withFingers = true, addr?: string): Promise<{ peers: PeerSnapshot[]; keys: Record<string, string[]> }> {
+    const reply = await this.send({ op: 'snapshot', withKeys, withFingers, ...(addr === undefined ? {} : { addr }) });
     return { peers: reply.peers ?? [], keys: reply.keys ?? {} };
   }
 

@@ -36,8 +36,8 @@ export type WorkerCommand =
   | { seq: number; op: 'start'; spec: PeerSpec }
   | { seq: number; op: 'leave'; addr: string }
   | { seq: number; op: 'crash'; addr: string }
-  /** `withFingers: false` leaves `fingers` empty: 160 hex ids per peer are most of a snapshot's cost. */
-  | { seq: number; op: 'snapshot'; withKeys: boolean; withFingers?: boolean }
+  /** `withFingers: false` leaves `fingers` empty (160 hex ids per peer are most of a snapshot's cost); `addr` limits it to one peer. */
+  | { seq: number; op: 'snapshot'; withKeys: boolean; withFingers?: boolean; addr?: string }
   | { seq: number; op: 'metrics' }
   | { seq: number; op: 'shutdown' };
 
