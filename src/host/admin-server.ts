@@ -118,7 +118,15 @@ export class AdminServer {
       );
       return true;
     }
-    const file = uiFile(path);
+    let file: ReturnType<typeof uiFile>;
+    try {
+      file = uiFile(path);
+    } catch (err) {
+      // A broken install must not take the cluster down with it: say what is missing.
+      this.log.error('ring view file missing', { err: describeError(err) });
+      send(res, 500, { error: describeError(err) });
+      return true;
+    }
     if (!file) return false;
     res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache' });
     res.end(file.body);
