@@ -15,7 +15,15 @@ import type { RingState } from './ring-state.js';
 import { indexOfPeer, spliceLeaver } from './successor-list.js';
 
 /** The request types ChordPeer.handle answers. */
-export const CHORD_REQUEST_TYPES: ReadonlySet<Request['type']> = new Set(['ping', 'getState', 'notify', 'findSuccessor', 'leave', 'lookup']);
+export const CHORD_REQUEST_TYPES: ReadonlySet<Request['type']> = new Set([
+  'ping',
+  'getState',
+  'notify',
+  'findSuccessor',
+  'leave',
+  'lookup',
+  'successorsChanged',
+]);
 
 /** What the handlers need from their peer. */
 export interface HandlerHost {
@@ -26,6 +34,8 @@ export interface HandlerHost {
   isJoined(): boolean;
   findSuccessor(key: Id): Promise<LookupResult>;
   stabilize(): Promise<void>;
+  /** Asks for a stabilize round soon (a successor's list changed); coalesced and rate-limited. */
+  nudge(): void;
 }
 
 /** Answers one Chord request (see CHORD_REQUEST_TYPES); rejects with a RingwireError. */
@@ -45,6 +55,10 @@ export async function handleChordRequest(host: HandlerHost, req: Request): Promi
       const found = await host.findSuccessor(req.keyId);
       return { type: 'lookupReply', owner: found.owner, hops: found.hops };
     }
+    case 'successorsChanged':
+      // Only a hint: the stabilize it triggers verifies everything it adopts.
+      host.nudge();
+      return { type: 'ack' };
     case 'notify':
       return rectify(host, checkPeerRef(req.peer, 'notify.peer'));
     case 'leave':

@@ -72,4 +72,10 @@ export class SingleFlight<Name extends string> {
     this.inflight.set(name, p);
     return p;
   }
+
+  /** The run of `name` in flight (settled, never rejecting), or a resolved promise when idle. */
+  idle(name: Name): Promise<void> {
+    const running = this.inflight.get(name);
+    return running ? running.then(() => undefined, () => undefined) : Promise.resolve();
+  }
 }

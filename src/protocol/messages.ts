@@ -76,12 +76,16 @@ export interface Sample { type: 'sample'; count: number }
 export interface Members { type: 'members' }
 export interface PeerList { type: 'peerList'; peers: PeerRef[] }
 
+// --- fault tolerance ---
+export interface SuccessorsChanged { type: 'successorsChanged' }
+
 /** Messages that open a request (sent by the connecting side). */
 export type Request =
   | Ping | GetState | Notify | FindSuccessor | Leave | GetInfo
   | Lookup | Put | Get | Delete
   | OwnerWrite | Replicate | Read
-  | Register | Deregister | Sample | Members;
+  | Register | Deregister | Sample | Members
+  | SuccessorsChanged;
 
 /** Messages that answer a request. */
 export type Response =
@@ -98,6 +102,7 @@ const REQUEST_TYPES: ReadonlySet<string> = new Set<Request['type']>([
   'ping', 'getState', 'notify', 'findSuccessor', 'leave', 'getInfo',
   'lookup', 'put', 'get', 'delete', 'ownerWrite', 'replicate', 'read',
   'register', 'deregister', 'sample', 'members',
+  'successorsChanged',
 ]);
 
 /** True when `msg` opens a request (as opposed to answering one or setting up a connection). */

@@ -104,6 +104,7 @@ const MAKERS: Record<Message['type'], (r: Random) => Message> = {
   sample: (r) => ({ type: 'sample', count: uint(r) }),
   members: () => ({ type: 'members' }),
   peerList: (r) => ({ type: 'peerList', peers: peers(r, 6) }),
+  successorsChanged: () => ({ type: 'successorsChanged' }),
 };
 
 /** Every message type the generators cover (the test checks it equals the codec's MESSAGE_TYPES). */
