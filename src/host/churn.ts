@@ -25,6 +25,7 @@ export const CHURN_DEFAULTS = Object.freeze({
   settleTimeoutMs: 120_000, // longest wait for a consistent ring after churn
   verifyTimeoutMs: 30_000, // how long a missing acknowledged key may take to reappear before it counts as lost
   requestTimeoutMs: 5_000, // per client request; a dead entry peer fails fast (connection refused) anyway
+  entryRefreshMs: 5_000, // how stale the clients' list of entry peers may get, as a real client's would
 });
 
 export interface ChurnInit {
@@ -42,6 +43,7 @@ export interface ChurnInit {
   settleTimeoutMs?: number;
   verifyTimeoutMs?: number;
   requestTimeoutMs?: number;
+  entryRefreshMs?: number;
 }
 
 export interface ChurnComponents {
@@ -147,10 +149,22 @@ export async function timeToConsistent(host: ClusterHost, timeoutMs: number): Pr
   throw new Error(`ring not consistent ${timeoutMs} ms after churn: ${problems.join('; ')}`);
 }
 
-/** The client-side view of a churn run: a retrying client over the host's live peers. */
-export function clientFor(host: ClusterHost, random: Random, requestTimeoutMs: number): { client: RingClient; ring: RetryingClient } {
+/**
+ * The client-side view of a churn run: a retrying client over the host's peers as they were up
+ * to `entryRefreshMs` ago (0: always current), so clients do meet entry peers that died since.
+ */
+export function clientFor(host: ClusterHost, random: Random, requestTimeoutMs: number, entryRefreshMs = 0): { client: RingClient; ring: RetryingClient } {
   const client = new RingClient({ requestTimeoutMs, connectTimeoutMs: Math.min(2000, requestTimeoutMs) });
-  const ring = new RetryingClient({ client, entries: () => host.list().map((p) => p.addr), random });
+  let entries: string[] = [];
+  let refreshedAt = -Infinity;
+  const current = (): readonly string[] => {
+    if (performance.now() - refreshedAt >= entryRefreshMs) {
+      entries = host.list().map((p) => p.addr);
+      refreshedAt = performance.now();
+    }
+    return entries;
+  };
+  const ring = new RetryingClient({ client, entries: current, random });
   return { client, ring };
 }
 
@@ -218,7 +232,7 @@ export async function runChurn(components: ChurnComponents, init: ChurnInit = {}
   const random = components.random ?? Math.random;
   const log = components.log ?? silentLogger;
   const cfg = { ...CHURN_DEFAULTS, minPeers: host.init.successors + 1, ...init };
-  const { client, ring } = clientFor(host, random, cfg.requestTimeoutMs);
+  const { client, ring } = clientFor(host, random, cfg.requestTimeoutMs, cfg.entryRefreshMs);
   const lookups = new Tally();
   const gets = new Tally();
   const writes = new Tally();

@@ -5,7 +5,7 @@
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import { expectReply, type Info, type PeerRef, type Request, type Response } from '../protocol/messages.js';
 import { idEquals, keyId, type Id } from '../ring/index.js';
-import { ConnectionPool } from '../wire/index.js';
+import { ConnectionPool, type ClusterSecret } from '../wire/index.js';
 
 export const CLIENT_DEFAULTS = Object.freeze({
   requestTimeoutMs: 5000, // client operations include a lookup and replication at the owner
@@ -16,6 +16,8 @@ export const CLIENT_DEFAULTS = Object.freeze({
 export interface ClientInit {
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** The cluster secret: peers that cannot prove they share it are refused (AUTH_FAILED). */
+  secret?: ClusterSecret;
 }
 
 const encoder = new TextEncoder();
@@ -39,6 +41,7 @@ export class RingClient {
         self: null,
         requestTimeoutMs: this.requestTimeoutMs,
         connectTimeoutMs: init.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
+        secret: init.secret,
       },
     );
   }

@@ -6,7 +6,7 @@ import type { Random } from '../chord/clock.js';
 import type { RequestOptions, Transport } from '../chord/transport.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { PeerRef, Request, Response } from '../protocol/messages.js';
-import { ConnectionPool } from '../wire/index.js';
+import { ConnectionPool, type ClusterSecret } from '../wire/index.js';
 
 export interface TcpTransportInit {
   /** Who we are, announced in the hello of every connection we open. */
@@ -15,6 +15,8 @@ export interface TcpTransportInit {
   maxFrameBytes?: number;
   /** Cap on open outgoing connections (0 = none); see ConnectionPool. */
   maxConnections?: number;
+  /** The cluster secret every connection authenticates with; unset: none. */
+  secret?: ClusterSecret;
 }
 
 export class TcpTransport implements Transport {
@@ -23,7 +25,7 @@ export class TcpTransport implements Transport {
   constructor(components: { log?: Logger; random?: Random }, init: TcpTransportInit) {
     this.pool = new ConnectionPool(
       { log: components.log ?? silentLogger, random: components.random },
-      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections },
+      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections, secret: init.secret },
     );
   }
 

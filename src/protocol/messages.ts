@@ -27,8 +27,11 @@ export interface StoredRecord {
 }
 
 // --- connection setup ---
-export interface Hello { type: 'hello'; version: number; peer: PeerRef | null }
-export interface HelloAck { type: 'helloAck'; version: number; peer: PeerRef | null }
+/** `nonce` (and `proof` in the ack) are set only with a cluster secret (wire/auth.ts); empty otherwise. */
+export interface Hello { type: 'hello'; version: number; peer: PeerRef | null; nonce?: Uint8Array }
+export interface HelloAck { type: 'helloAck'; version: number; peer: PeerRef | null; nonce?: Uint8Array; proof?: Uint8Array }
+/** The client's answer to the server's challenge, right after the helloAck (request id 0). */
+export interface AuthProof { type: 'authProof'; proof: Uint8Array }
 export interface ErrorReply { type: 'error'; code: string; message: string }
 
 // --- chord ---
@@ -94,7 +97,7 @@ export type Response =
   | OwnerWriteReply | ReadReply | PeerList;
 
 /** Any Envelope body. */
-export type Message = Hello | HelloAck | Request | Response;
+export type Message = Hello | HelloAck | AuthProof | Request | Response;
 
 export type MessageType = Message['type'];
 

@@ -19,6 +19,7 @@ import type { BackoffOptions, RandomSource } from './backoff.js';
 import { CONNECTION_DEFAULTS, Connection } from './connection.js';
 import type { RequestOptions } from './connection.js';
 import { checkMaxFrameBytes } from './frame.js';
+import type { ClusterSecret } from './auth.js';
 
 /** Defaults of ConnectionPool, by name. */
 export const POOL_DEFAULTS = Object.freeze({
@@ -66,6 +67,8 @@ export interface PoolInit {
   maxConnections?: number;
   /** @default POOL_DEFAULTS.idleTimeoutMs */
   idleTimeoutMs?: number;
+  /** The cluster secret every connection authenticates with (see Connection); unset: none. */
+  secret?: ClusterSecret;
 }
 
 /** Counters since the pool was made. */
@@ -106,6 +109,7 @@ export class ConnectionPool {
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly maxFrameBytes: number;
+  private readonly secret: ClusterSecret | undefined;
   private readonly backoff: BackoffOptions;
   private readonly entries = new Map<string, Entry>();
   private readonly counters = { connects: 0, reconnects: 0, failures: 0, fastFailures: 0, evictions: 0 };
@@ -124,6 +128,7 @@ export class ConnectionPool {
     this.requestTimeoutMs = init.requestTimeoutMs ?? POOL_DEFAULTS.requestTimeoutMs;
     this.connectTimeoutMs = init.connectTimeoutMs ?? POOL_DEFAULTS.connectTimeoutMs;
     this.maxFrameBytes = init.maxFrameBytes ?? POOL_DEFAULTS.maxFrameBytes;
+    this.secret = init.secret;
     this.backoff = { ...POOL_DEFAULTS.backoff, ...init.backoff };
     this.maxConnections = init.maxConnections ?? POOL_DEFAULTS.maxConnections;
     this.idleTimeoutMs = init.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs;
@@ -276,6 +281,7 @@ export class ConnectionPool {
         maxFrameBytes: this.maxFrameBytes,
         log: this.log,
         signal: this.shutdown.signal,
+        ...(this.secret !== undefined ? { secret: this.secret } : {}),
       });
       entry.connecting = null;
       if (this.isClosed) {
