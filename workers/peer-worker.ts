@@ -7,14 +7,18 @@ import { describeError, RingwireError } from '../src/errors/errors.js';
 import { jsonLogger, parseLogLevel } from '../src/log/logger.js';
 import { PeerNode } from '../src/node/peer-node.js';
 import { idToHex } from '../src/ring/index.js';
+import { ClusterSecret } from '../src/wire/index.js';
 import type { PeerSnapshot, WorkerCommand, WorkerReply } from '../src/host/worker-protocol.js';
 
 interface WorkerInit {
   index: number;
   logLevel: string;
+  /** The cluster secret's bytes, when the cluster has one. */
+  secret?: Uint8Array;
 }
 
 const init = workerData as WorkerInit;
+const secret = init.secret !== undefined ? new ClusterSecret(init.secret) : undefined;
 const port = parentPort;
 if (!port) throw new Error('peer-worker must run in a worker thread');
 
@@ -38,7 +42,7 @@ function snapshot(node: PeerNode): PeerSnapshot {
 async function run(cmd: WorkerCommand): Promise<WorkerReply> {
   switch (cmd.op) {
     case 'start': {
-      const node = await PeerNode.start({ log }, cmd.spec);
+      const node = await PeerNode.start({ log }, { ...cmd.spec, ...(secret ? { secret } : {}) });
       nodes.set(node.addr, node);
       return { seq: cmd.seq, ok: true, peer: { id: idToHex(node.self.id), addr: node.addr } };
     }

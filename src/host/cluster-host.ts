@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { formatAddr } from '../net/peer-server.js';
 import { RegistryServer } from '../registry/registry-server.js';
 import { definedOnly } from '../util/options.js';
+import type { ClusterSecret } from '../wire/index.js';
 import { connectionsPerPeer, openFileLimit } from './fd-budget.js';
 import { computeHealth, type Health } from './health.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -46,6 +47,13 @@ export interface ClusterInit {
   logLevel?: string;
 }
 
+/** What the host uses besides its settings. */
+export interface ClusterComponents {
+  log?: Logger;
+  /** The cluster secret: the registry and every peer require it (workers get it via workerData). */
+  secret?: ClusterSecret;
+}
+
 export interface PeerEntry {
   id: string;
   addr: string;
@@ -66,8 +74,11 @@ export class ClusterHost {
   /** Workers that died, with their exit codes and the peers they took down (for the admin API). */
   readonly deadWorkers: Array<{ worker: number; code: number; peers: string[] }> = [];
 
-  constructor(components: { log?: Logger }, init: ClusterInit = {}) {
+  private readonly secret: ClusterSecret | undefined;
+
+  constructor(components: ClusterComponents, init: ClusterInit = {}) {
     this.log = components.log ?? silentLogger;
+    this.secret = components.secret;
     const peers = init.peers ?? CLUSTER_DEFAULTS.peers;
     this.init = {
       ...CLUSTER_DEFAULTS,
@@ -75,7 +86,7 @@ export class ClusterHost {
       stabilizeMs: Math.min(2000, Math.max(250, Math.round(peers * CLUSTER_DEFAULTS.stabilizeMsPerPeer))),
       ...definedOnly(init),
     } as Required<ClusterInit>;
-    this.registry = new RegistryServer({ log: this.log.child({ component: 'registry' }) }, {});
+    this.registry = new RegistryServer({ log: this.log.child({ component: 'registry' }) }, { secret: this.secret });
   }
 
   /** Starts the registry, the workers and the first `peers` peers; resolves when all have joined. */
@@ -83,7 +94,7 @@ export class ClusterHost {
     const port = await this.registry.listen(this.init.host, this.init.registryPort);
     this.registryAddr = formatAddr(this.init.host, port);
     for (let w = 0; w < this.init.workers; w++) {
-      this.workers.push(new WorkerHandle(w, { logLevel: this.init.logLevel, onExit: (h, code) => this.onWorkerExit(h, code) }));
+      this.workers.push(new WorkerHandle(w, { logLevel: this.init.logLevel, secret: this.secret, onExit: (h, code) => this.onWorkerExit(h, code) }));
     }
     await this.addPeers(this.init.peers);
   }

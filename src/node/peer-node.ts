@@ -13,6 +13,7 @@ import { PeerServer, formatAddr } from '../net/peer-server.js';
 import { TcpTransport } from '../net/tcp-transport.js';
 import { RegistryClient, bootstrapFromRegistry } from '../registry/index.js';
 import { composeHandler } from '../store/peer-handler.js';
+import type { ClusterSecret } from '../wire/index.js';
 
 export const NODE_DEFAULTS = Object.freeze({
   host: '127.0.0.1', // loopback unless told otherwise: a peer is not exposed by accident
@@ -41,6 +42,19 @@ export interface PeerNodeInit {
   maxFrameBytes?: number;
   /** Cap on this peer's open outgoing connections (0 = none): dense hosts share one fd limit. */
   maxConnections?: number;
+  /** Cap on open incoming connections; one more drops the longest-idle. @default PEER_SERVER_DEFAULTS.maxConnections */
+  maxIncomingConnections?: number;
+  /** A client that has not completed its hello by then is dropped. @default PEER_SERVER_DEFAULTS.helloTimeoutMs */
+  helloTimeoutMs?: number;
+  /** An incomplete frame stalled this long closes its connection. @default SERVE_DEFAULTS.frameTimeoutMs */
+  frameTimeoutMs?: number;
+  /** Requests per incoming connection handled at once (back-pressure beyond). @default SERVE_DEFAULTS.maxInFlight */
+  maxInFlight?: number;
+  /**
+   * The cluster secret: every connection, in and out (peers, registry), runs the HMAC challenge;
+   * peers without it can neither join through us nor read from us. Unset: none.
+   */
+  secret?: ClusterSecret;
 }
 
 export interface PeerNodeComponents {
@@ -59,6 +73,7 @@ export class PeerNode {
   private readonly random: Random;
   private registryClient: RegistryClient | undefined;
   private closed = false;
+  private secret: ClusterSecret | undefined;
 
   private constructor(parts: { self: PeerRef; chord: ChordPeer; store: KvStore; server: PeerServer; transport: TcpTransport; log: Logger; random: Random }) {
     this.random = parts.random;
@@ -76,14 +91,30 @@ export class PeerNode {
     const clock = components.clock ?? systemClock;
     const random = components.random ?? Math.random;
     const baseLog = components.log ?? silentLogger;
-    const server = new PeerServer({ log: baseLog.child({ component: 'server' }) }, { maxFrameBytes: init.maxFrameBytes });
+    const server = new PeerServer(
+      { log: baseLog.child({ component: 'server' }) },
+      {
+        maxFrameBytes: init.maxFrameBytes,
+        maxConnections: init.maxIncomingConnections,
+        helloTimeoutMs: init.helloTimeoutMs,
+        frameTimeoutMs: init.frameTimeoutMs,
+        maxInFlight: init.maxInFlight,
+        secret: init.secret,
+      },
+    );
     const port = await server.listen(host, init.port);
     const addr = formatAddr(host, port);
     const id = init.id ?? peerIdForAddr(addr);
     const self: PeerRef = { id, addr };
     const log = baseLog.child({ peer: idToHex(id).slice(0, 8), addr });
     const requestTimeoutMs = init.requestTimeoutMs ?? CHORD_DEFAULTS.requestTimeoutMs;
-    const transport = new TcpTransport({ log: log.child({ component: 'transport' }), random }, { self, requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections });
+    const transport = new TcpTransport({ log: log.child({ component: 'transport' }), random }, {
+      self,
+      requestTimeoutMs,
+      maxFrameBytes: init.maxFrameBytes,
+      maxConnections: init.maxConnections,
+      secret: init.secret,
+    });
     const stabilizeMs = init.stabilizeMs ?? CHORD_DEFAULTS.stabilizeIntervalMs;
     const chord = new ChordPeer(
       { transport, clock, random, log: log.child({ component: 'chord' }) },
@@ -109,6 +140,7 @@ export class PeerNode {
     );
     server.serve(self, composeHandler(chord, store));
     const node = new PeerNode({ self, chord, store, server, transport, log, random });
+    node.secret = init.secret;
     try {
       if (init.join) await node.joinWithRetry(init.join);
       else if (init.registry) await node.joinThroughRegistry(init.registry);
@@ -153,6 +185,7 @@ export class PeerNode {
     const via = await bootstrapFromRegistry(registry, this.self.id, (addr) => this.chord.join(addr), {
       self: this.self,
       log: this.log.child({ component: 'bootstrap' }),
+      ...(this.secret !== undefined ? { secret: this.secret } : {}),
     });
     if (via === null) {
       this.log.info('registry knows no live peer: creating a new ring', { registry });
@@ -162,7 +195,7 @@ export class PeerNode {
 
   /** Stays registered (reconnecting with backoff by itself) until leave/crash/close. */
   private async register(registry: string): Promise<void> {
-    const client = new RegistryClient({ log: this.log.child({ component: 'registry-client' }), random: this.random }, { registry, self: this.self });
+    const client = new RegistryClient({ log: this.log.child({ component: 'registry-client' }), random: this.random }, { registry, self: this.self, secret: this.secret });
     this.registryClient = client;
     await client.start({ background: true });
   }

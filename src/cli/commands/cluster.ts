@@ -8,6 +8,7 @@ import { AdminServer } from '../../host/admin-server.js';
 import { CLUSTER_DEFAULTS, ClusterHost } from '../../host/cluster-host.js';
 import { formatAddr } from '../../net/peer-server.js';
 import { UsageError, parseCount, parseFlags, parseHost, parsePort, takePositionals } from '../args.js';
+import { SECRET_FLAGS, loadSecret } from '../secret.js';
 import { ExitCode, printJson } from '../output.js';
 import { logLevelFrom } from './node.js';
 
@@ -24,6 +25,7 @@ const SPEC = {
   replicas: { type: 'string' as const },
   'stabilize-ms': { type: 'string' as const },
   'log-level': { type: 'string' as const },
+  ...SECRET_FLAGS,
 };
 
 export async function clusterCommand(argv: string[]): Promise<number> {
@@ -45,7 +47,8 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const logLevel = logLevelFrom(str('log-level') ?? process.env.LOG_LEVEL ?? CLUSTER_DEFAULTS.logLevel);
   const log = jsonLogger((line) => process.stderr.write(line), logLevel, { component: 'host' });
 
-  const cluster = new ClusterHost({ log }, { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel });
+  const secret = loadSecret(str('secret-file'));
+  const cluster = new ClusterHost({ log, secret }, { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel });
   const admin = new AdminServer({ host: cluster, log });
   let stopping: Promise<number> | undefined;
   const stop = (): Promise<number> =>

@@ -5,19 +5,26 @@ import { ErrorCode, RingwireError } from '../../errors/errors.js';
 import { RingClient } from '../../net/client.js';
 import { idToHex } from '../../ring/index.js';
 import { parseAddr, parseFlags, takePositionals } from '../args.js';
+import { SECRET_FLAGS, loadSecret } from '../secret.js';
+import type { ClusterSecret } from '../../wire/index.js';
 import { ExitCode, peerJson, printJson, printLine } from '../output.js';
 
-const VIA = { via: { type: 'string' as const }, json: { type: 'boolean' as const } };
+const VIA = { via: { type: 'string' as const }, json: { type: 'boolean' as const }, ...SECRET_FLAGS };
 
 /** The shared shape of these commands: positionals by name, `--via H:P`, optional `--json`. */
 function parseViaCommand(argv: string[], command: string, names: string[]): { args: string[]; via: string; json: boolean } {
   const { values, positionals } = parseFlags(argv, VIA, command);
   const args = takePositionals(command, positionals, names);
-  return { args, via: parseAddr('via', values.via as string | undefined), json: values.json === true };
+  const via = parseAddr('via', values.via as string | undefined);
+  secret = loadSecret(values['secret-file'] as string | undefined);
+  return { args, via, json: values.json === true };
 }
 
+/** The cluster secret of this invocation (one command per process). */
+let secret: ClusterSecret | undefined;
+
 async function withClient<T>(fn: (client: RingClient) => Promise<T>): Promise<T> {
-  const client = new RingClient();
+  const client = new RingClient({ secret });
   try {
     return await fn(client);
   } finally {

@@ -5,6 +5,7 @@ import { jsonLogger, parseLogLevel } from '../../log/logger.js';
 import { PeerNode } from '../../node/peer-node.js';
 import { idToHex } from '../../ring/index.js';
 import { UsageError, parseAddr, parseCount, parseFlags, parseHost, parseId, parsePort, takePositionals } from '../args.js';
+import { SECRET_FLAGS, loadSecret } from '../secret.js';
 import { ExitCode, printJson } from '../output.js';
 
 const SPEC = {
@@ -17,6 +18,11 @@ const SPEC = {
   replicas: { type: 'string' as const },
   'stabilize-ms': { type: 'string' as const },
   'log-level': { type: 'string' as const },
+  'max-connections': { type: 'string' as const },
+  'hello-timeout-ms': { type: 'string' as const },
+  'frame-timeout-ms': { type: 'string' as const },
+  'max-in-flight': { type: 'string' as const },
+  ...SECRET_FLAGS,
 };
 
 /** Reads --log-level, then LOG_LEVEL, default info. */
@@ -45,9 +51,17 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   }
   const stabilizeMs = parseCount('stabilize-ms', str('stabilize-ms'), 10, 600_000);
   const id = parseId('id', str('id'));
+  const maxIncomingConnections = parseCount('max-connections', str('max-connections'), 1, 1_000_000);
+  const helloTimeoutMs = parseCount('hello-timeout-ms', str('hello-timeout-ms'), 1, 3_600_000);
+  const frameTimeoutMs = parseCount('frame-timeout-ms', str('frame-timeout-ms'), 1, 3_600_000);
+  const maxInFlight = parseCount('max-in-flight', str('max-in-flight'), 1, 1_000_000);
+  const secret = loadSecret(str('secret-file'));
   const log = jsonLogger((line) => process.stderr.write(line), logLevelFrom(str('log-level')));
 
-  const node = await PeerNode.start({ log }, { host, port, id, join, registry, successors, replicas, stabilizeMs });
+  const node = await PeerNode.start(
+    { log },
+    { host, port, id, join, registry, successors, replicas, stabilizeMs, maxIncomingConnections, helloTimeoutMs, frameTimeoutMs, maxInFlight, secret },
+  );
   printJson({ event: 'ready', id: idToHex(node.self.id), addr: node.addr });
 
   return new Promise<number>((resolve) => {
