@@ -34,6 +34,7 @@ function snapshot(node: PeerNode): PeerSnapshot {
     predecessor: chord.predecessor ? idToHex(chord.predecessor.id) : null,
     successors: chord.successors.map((s) => idToHex(s.id)),
     fingers: chord.fingers.map((f) => (f ? idToHex(f.id) : null)),
+    stabilizeRounds: chord.stabilizeRounds,
     keys: store.ownedKeyCount(),
     stored: store.recordCount(),
   };

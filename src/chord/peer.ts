@@ -71,6 +71,7 @@ export class ChordPeer {
   /** When the last nudged stabilize started (clock ms), for the rate limit. */
   private lastNudgeAt = -Infinity;
   private nudgeTimer: TimerHandle | undefined;
+  private readonly unsubscribeLost: () => void;
   private readonly clock: Clock;
 
   constructor(components: ChordComponents, init: ChordInit) {
@@ -106,6 +107,7 @@ export class ChordPeer {
       stabilize: () => this.stabilize(),
       nudge: () => this.nudge(),
     };
+    this.unsubscribeLost = components.transport.onConnectionLost?.((addr) => this.onConnectionLost(addr)) ?? (() => undefined);
   }
 
   /** The predecessor, or null while unknown (just joined, or the old one failed). */
@@ -121,6 +123,14 @@ export class ChordPeer {
   /** The 160 fingers: finger i ~ successor(self + 2^i), null where not known (yet). */
   get fingers(): readonly (PeerRef | null)[] {
     return this.ring.fingers.all;
+  }
+
+  /**
+   * Periodic (timer-driven) stabilize rounds since start: the peer's own clock of "stabilization
+   * periods", which stretches with load where wall-clock time does not.
+   */
+  get stabilizeRounds(): number {
+    return this.periodic.rounds('stabilize');
   }
 
   /** Where the peer is in its lifecycle; only a joined peer answers requests. */
@@ -192,6 +202,7 @@ export class ChordPeer {
   /** Clears every timer; from now on handle() answers NOT_READY (a crash, as others see it). */
   stop(): void {
     this.periodic.stop();
+    this.unsubscribeLost();
     if (this.nudgeTimer !== undefined) this.clock.clearTimeout(this.nudgeTimer);
     this.nudgeTimer = undefined;
     this.nudgeQueued = false;
@@ -370,6 +381,19 @@ export class ChordPeer {
         this.log.debug('notify failed', { successor: describePeer(succ), error: describeError(err) });
       }
       return;
+    }
+  }
+
+  /**
+   * A connection to `addr` dropped: if that is our successor or predecessor, check it now rather
+   * than at the next period (a crashed neighbour is then found in a round trip). The check itself
+   * decides; the dropped connection alone changes nothing.
+   */
+  private onConnectionLost(addr: string): void {
+    if (this.state !== 'joined') return;
+    if (this.ring.successors[0]?.addr === addr) this.nudge();
+    if (this.ring.predecessor?.addr === addr) {
+      this.checkPredecessor().catch((err: unknown) => this.log.debug('checkPredecessor after a dropped connection failed', { error: describeError(err) }));
     }
   }
 

@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { RingClient } from '../net/client.js';
 import { RetryingClient } from '../net/retrying-client.js';
 import type { ClusterHost } from './cluster-host.js';
+import { computeHealth } from './health.js';
 
 export const CHURN_DEFAULTS = Object.freeze({
   eventsPerSec: 1, // membership events (crash, leave or join) per second
@@ -80,6 +81,8 @@ export interface ChurnReport {
   /** From the end of churn to every peer's successor list and predecessor matching the true ring. */
   consistentAfterMs: number;
   consistentAfterPeriods: number;
+  /** The same in the peers' own stabilize rounds (see Convergence.rounds). */
+  consistentAfterRounds: number;
   stabilizeMs: number;
   durationMs: number;
 }
@@ -131,18 +134,38 @@ export async function crashAtOnce(host: ClusterHost, ids: readonly string[]): Pr
   await Promise.all(ids.map((id) => host.removePeer(id, 'crash')));
 }
 
+/** How long the ring took to become consistent, in wall-clock time and in the peers' own rounds. */
+export interface Convergence {
+  ms: number;
+  /** ms / the configured stabilize period. */
+  periods: number;
+  /**
+   * The most timer-driven stabilize rounds any surviving peer ran meanwhile: periods as the peers
+   * lived them, which on a loaded machine are longer than configured.
+   */
+  rounds: number;
+}
+
 /**
- * Polls the host's health until the ring is consistent (every peer's predecessor and successor
- * list match the true ring); resolves with the milliseconds it took. Polls a few times per
- * stabilization period so the figure is accurate to a fraction of one.
+ * Polls the host until the ring is consistent (every peer's predecessor and successor list match
+ * the true ring). Polls a few times per stabilization period so the figure is accurate to a
+ * fraction of one; each poll's own duration is part of the error, hence `rounds` too.
  */
-export async function timeToConsistent(host: ClusterHost, timeoutMs: number): Promise<number> {
+export async function timeToConsistent(host: ClusterHost, timeoutMs: number): Promise<Convergence> {
   const t0 = performance.now();
   const pollMs = Math.max(20, Math.min(100, host.init.stabilizeMs / 4));
   let problems: string[] = [];
+  let start: Map<string, number> | undefined;
   while (performance.now() - t0 < timeoutMs) {
-    const h = await host.health(false);
-    if (h.ringConsistent === 1 && h.peers === host.list().length) return performance.now() - t0;
+    const { peers } = await host.snapshot(false);
+    start ??= new Map(peers.map((p) => [p.id, p.stabilizeRounds ?? 0]));
+    const h = computeHealth(peers, host.init.replicas, undefined, host.init.successors);
+    if (h.ringConsistent === 1 && h.peers === host.list().length) {
+      const ms = performance.now() - t0;
+      let rounds = 0;
+      for (const p of peers) rounds = Math.max(rounds, (p.stabilizeRounds ?? 0) - (start.get(p.id) ?? p.stabilizeRounds ?? 0));
+      return { ms, periods: ms / host.init.stabilizeMs, rounds };
+    }
     problems = h.problems;
     await sleep(pollMs);
   }
@@ -249,8 +272,8 @@ export async function runChurn(components: ChurnComponents, init: ChurnInit = {}
       const periodMs = 1000 / cfg.eventsPerSec;
       const total = cfg.crashWeight + cfg.leaveWeight + cfg.joinWeight;
       for (let i = 0; ; i++) {
+        if (i * periodMs >= cfg.durationMs) break;
         const due = t0 + i * periodMs;
-        if (due - t0 >= cfg.durationMs) break;
         await sleep(Math.max(0, due - performance.now()));
         const live = host.list();
         let pick = random() * total;
@@ -312,7 +335,7 @@ export async function runChurn(components: ChurnComponents, init: ChurnInit = {}
     const durationMs = performance.now() - t0;
     log.info('churn over', { events, durationMs });
 
-    const consistentAfterMs = await timeToConsistent(host, cfg.settleTimeoutMs);
+    const convergence = await timeToConsistent(host, cfg.settleTimeoutMs);
     const { missingAtFirstCheck, lost } = await verifyKeys(ring, acked, cfg.verifyTimeoutMs);
     return {
       peersBefore,
@@ -325,8 +348,9 @@ export async function runChurn(components: ChurnComponents, init: ChurnInit = {}
       missingAtFirstCheck,
       lost: lost.length,
       lostExamples: lost.slice(0, 5),
-      consistentAfterMs: Math.round(consistentAfterMs),
-      consistentAfterPeriods: Math.round((consistentAfterMs / host.init.stabilizeMs) * 100) / 100,
+      consistentAfterMs: Math.round(convergence.ms),
+      consistentAfterPeriods: Math.round(convergence.periods * 100) / 100,
+      consistentAfterRounds: convergence.rounds,
       stabilizeMs: host.init.stabilizeMs,
       durationMs: Math.round(durationMs),
     };

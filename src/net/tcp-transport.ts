@@ -33,6 +33,10 @@ export class TcpTransport implements Transport {
     return this.pool.request(addr, req, options);
   }
 
+  onConnectionLost(listener: (addr: string) => void): () => void {
+    return this.pool.onConnectionLost(listener);
+  }
+
   /** Closes every connection; later requests fail with CLOSED. */
   close(): Promise<void> {
     return this.pool.close();

@@ -113,6 +113,7 @@ export class ConnectionPool {
   private readonly backoff: BackoffOptions;
   private readonly entries = new Map<string, Entry>();
   private readonly counters = { connects: 0, reconnects: 0, failures: 0, fastFailures: 0, evictions: 0 };
+  private readonly lostListeners = new Set<(addr: string) => void>();
   private readonly maxConnections: number;
   private readonly idleTimeoutMs: number;
   private sweeper: ReturnType<typeof setInterval> | null = null;
@@ -312,11 +313,29 @@ export class ConnectionPool {
     }
   }
 
+  /**
+   * Calls `listener(addr)` whenever an open connection is dropped by the other side or the network
+   * (not when this pool closes it: idle, capacity, shutdown). A hint that the peer may be gone,
+   * for layers that would rather check now than at their next period. Returns unsubscribe.
+   */
+  onConnectionLost(listener: (addr: string) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
   /** A dropped connection is forgotten so the next request reconnects. */
   private forget(addr: string, entry: Entry, conn: Connection): void {
     if (entry.conn === conn) {
       entry.conn = null;
       this.log.debug('connection dropped', { remote: addr });
+      if (this.isClosed) return;
+      for (const listener of this.lostListeners) {
+        try {
+          listener(addr);
+        } catch (err) {
+          this.log.warn('connection-lost listener threw', { err: String(err) });
+        }
+      }
     }
   }
 
