@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, RingwireError } from '../../src/errors/errors.js';
+import { ClusterHost } from '../../src/host/cluster-host.js';
 import { RingClient } from '../../src/net/client.js';
 import { PeerNode } from '../../src/node/peer-node.js';
 import { RegistryServer } from '../../src/registry/registry-server.js';
@@ -127,4 +128,21 @@ test('CLI: the secret comes from CHORD_SECRET or --secret-file; a wrong one fail
   assert.match(badFile.stderr, /--secret-file/);
   const plainFlag = await chord(['get', 'a', '--via', via, '--secret', 'x'], baseEnv);
   assert.equal(plainFlag.code, 2, 'there is no plain --secret flag');
+});
+
+test('a host cluster with a secret: its workers get it, its registry and peers require it', async (t) => {
+  const host = new ClusterHost({ secret: SECRET }, { peers: 4, workers: 2, basePort: 0, registryPort: 0, stabilizeMs: 100 });
+  t.after(() => host.shutdown());
+  await host.start();
+  await host.waitConsistent(60_000);
+  const [a, b] = host.list();
+  const good = new RingClient({ secret: SECRET, requestTimeoutMs: 3000 });
+  t.after(() => good.close());
+  await good.put(a!.addr, 'clustered', 'yes');
+  assert.equal(Buffer.from((await good.get(b!.addr, 'clustered')).value).toString(), 'yes');
+  const none = new RingClient({ requestTimeoutMs: 3000 });
+  t.after(() => none.close());
+  await assert.rejects(none.get(b!.addr, 'clustered'), isAuthFailed);
+  await assert.rejects(queryRegistryOnce(host.registryAddress, { type: 'sample', count: 3 }), isAuthFailed);
+  assert.equal((await queryRegistryOnce(host.registryAddress, { type: 'sample', count: 3 }, { secret: SECRET })).type, 'peerList');
 });
