@@ -114,6 +114,8 @@ async function hostileRound(addr: string): Promise<Record<string, number>> {
   counts.floodRequests = floodCount;
   const flood = await raw(addr);
   let answered = 0;
+  let acked!: () => void;
+  const helloAcked = new Promise<void>((resolve) => (acked = resolve));
   const done = new Promise<void>((resolve) => {
     let buffered = Buffer.alloc(0);
     flood.removeAllListeners('data');
@@ -122,12 +124,18 @@ async function hostileRound(addr: string): Promise<Record<string, number>> {
       while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32BE(0)) {
         buffered = buffered.subarray(4 + buffered.readUInt32BE(0));
         answered++;
+        if (answered === 1) acked();
       }
       if (answered >= floodCount + 1) resolve(); // + the helloAck
     });
-    flood.once('close', () => resolve());
+    flood.once('close', () => {
+      acked();
+      resolve();
+    });
   });
   flood.write(hello());
+  // A client may pipeline only a few frames before the helloAck (more is a protocol error): wait for it.
+  await Promise.race([helloAcked, done]);
   const batch = 5000;
   for (let i = 0; i < floodCount; i += batch) {
     const frames = Array.from({ length: Math.min(batch, floodCount - i) }, (_, j) => encodeMessage(i + j + 1, { type: 'ping' }));
