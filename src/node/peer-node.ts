@@ -167,7 +167,8 @@ export class PeerNode {
         await this.chord.join(bootstrap);
         return;
       } catch (err) {
-        if (attempt >= NODE_DEFAULTS.joinAttempts) {
+        // A wrong or missing cluster secret does not fix itself: say so at once instead of retrying.
+        if (attempt >= NODE_DEFAULTS.joinAttempts || causedBy(err, ErrorCode.AUTH_FAILED)) {
           throw new RingwireError(ErrorCode.JOIN_FAILED, `could not join through ${bootstrap}: ${describeError(err)}`, { cause: err });
         }
         this.log.warn('join attempt failed, retrying', { attempt, err: describeError(err) });
@@ -235,4 +236,12 @@ export class PeerNode {
     await this.transport.close();
     await this.server.close();
   }
+}
+
+/** True when `err` or any error in its cause chain carries `code`. */
+function causedBy(err: unknown, code: ErrorCode): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof RingwireError && e.code === code) return true;
+  }
+  return false;
 }
