@@ -7,7 +7,7 @@ import { describeError, RingwireError } from '../src/errors/errors.js';
 import { jsonLogger, parseLogLevel } from '../src/log/logger.js';
 import { PeerNode } from '../src/node/peer-node.js';
 import { idToHex } from '../src/ring/index.js';
-import { ClusterSecret } from '../src/wire/index.js';
+import { ClusterSecret, type TlsConfig } from '../src/wire/index.js';
 import type { PeerSnapshot, WorkerCommand, WorkerReply } from '../src/host/worker-protocol.js';
 
 interface WorkerInit {
@@ -15,6 +15,8 @@ interface WorkerInit {
   logLevel: string;
   /** The cluster secret's bytes, when the cluster has one. */
   secret?: Uint8Array;
+  /** TLS PEM bytes, when the cluster uses TLS. */
+  tls?: TlsConfig;
 }
 
 const init = workerData as WorkerInit;
@@ -43,7 +45,7 @@ function snapshot(node: PeerNode): PeerSnapshot {
 async function run(cmd: WorkerCommand): Promise<WorkerReply> {
   switch (cmd.op) {
     case 'start': {
-      const node = await PeerNode.start({ log }, { ...cmd.spec, ...(secret ? { secret } : {}) });
+      const node = await PeerNode.start({ log }, { ...cmd.spec, ...(secret ? { secret } : {}), ...(init.tls ? { tls: init.tls } : {}) });
       nodes.set(node.addr, node);
       return { seq: cmd.seq, ok: true, peer: { id: idToHex(node.self.id), addr: node.addr } };
     }

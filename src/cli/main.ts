@@ -24,7 +24,8 @@ const HELP = `chord: a Chord distributed hash table
   chord lookup KEY --via H:P [--json]              which peer owns KEY, and in how many hops
   chord ring --via H:P [--json]                    walk the ring along successors
 
-Every command that talks to a cluster takes its secret from CHORD_SECRET or --secret-file F.
+Every command that talks to a cluster takes its secret from CHORD_SECRET or --secret-file F, and
+TLS files from --tls-cert F --tls-key F (servers) and --tls-ca F (to verify servers).
 chord node also takes --max-connections N --hello-timeout-ms MS --frame-timeout-ms MS --max-in-flight N.
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 key not found.`;

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { formatAddr } from '../net/peer-server.js';
 import { RegistryServer } from '../registry/registry-server.js';
 import { definedOnly } from '../util/options.js';
-import type { ClusterSecret } from '../wire/index.js';
+import type { ClusterSecret, TlsConfig } from '../wire/index.js';
 import { connectionsPerPeer, openFileLimit } from './fd-budget.js';
 import { computeHealth, type Health } from './health.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -52,6 +52,8 @@ export interface ClusterComponents {
   log?: Logger;
   /** The cluster secret: the registry and every peer require it (workers get it via workerData). */
   secret?: ClusterSecret;
+  /** TLS for the registry and every peer (workers get the PEM bytes via workerData). */
+  tls?: TlsConfig;
 }
 
 export interface PeerEntry {
@@ -75,10 +77,12 @@ export class ClusterHost {
   readonly deadWorkers: Array<{ worker: number; code: number; peers: string[] }> = [];
 
   private readonly secret: ClusterSecret | undefined;
+  private readonly tls: TlsConfig | undefined;
 
   constructor(components: ClusterComponents, init: ClusterInit = {}) {
     this.log = components.log ?? silentLogger;
     this.secret = components.secret;
+    this.tls = components.tls;
     const peers = init.peers ?? CLUSTER_DEFAULTS.peers;
     this.init = {
       ...CLUSTER_DEFAULTS,
@@ -86,7 +90,7 @@ export class ClusterHost {
       stabilizeMs: Math.min(2000, Math.max(250, Math.round(peers * CLUSTER_DEFAULTS.stabilizeMsPerPeer))),
       ...definedOnly(init),
     } as Required<ClusterInit>;
-    this.registry = new RegistryServer({ log: this.log.child({ component: 'registry' }) }, { secret: this.secret });
+    this.registry = new RegistryServer({ log: this.log.child({ component: 'registry' }) }, { secret: this.secret, tls: this.tls });
   }
 
   /** Starts the registry, the workers and the first `peers` peers; resolves when all have joined. */
@@ -94,7 +98,7 @@ export class ClusterHost {
     const port = await this.registry.listen(this.init.host, this.init.registryPort);
     this.registryAddr = formatAddr(this.init.host, port);
     for (let w = 0; w < this.init.workers; w++) {
-      this.workers.push(new WorkerHandle(w, { logLevel: this.init.logLevel, secret: this.secret, onExit: (h, code) => this.onWorkerExit(h, code) }));
+      this.workers.push(new WorkerHandle(w, { logLevel: this.init.logLevel, secret: this.secret, tls: this.tls, onExit: (h, code) => this.onWorkerExit(h, code) }));
     }
     await this.addPeers(this.init.peers);
   }

@@ -9,7 +9,7 @@ import type { RequestHandler } from '../chord/transport.js';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, type Hello, type HelloAck, type PeerRef } from '../protocol/messages.js';
-import { formatAddr, listenOn, serveConnection, type ClusterSecret, type ServedConnection } from '../wire/index.js';
+import { createListener, formatAddr, listenOn, serveConnection, type ClusterSecret, type ServedConnection, type TlsConfig } from '../wire/index.js';
 import { definedOnly } from '../util/options.js';
 
 export const PEER_SERVER_DEFAULTS = Object.freeze({
@@ -28,6 +28,8 @@ export interface PeerServerInit {
   maxInFlight?: number;
   /** The cluster secret clients must prove they know; unset: none. */
   secret?: ClusterSecret;
+  /** With a cert and key: accept TLS only (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 /** What the server tracks per accepted socket, to pick whom to evict at the connection limit. */
@@ -55,7 +57,7 @@ export class PeerServer {
   constructor(components: { log?: Logger }, init: PeerServerInit = {}) {
     this.log = components.log ?? silentLogger;
     this.init = { ...PEER_SERVER_DEFAULTS, ...definedOnly(init) };
-    this.server = net.createServer((socket) => this.accept(socket));
+    this.server = createListener((socket) => this.accept(socket), init.tls, (err) => this.log.warn('TLS handshake failed', { err: err.message }));
     this.server.on('error', (err) => this.log.error('listener error', { err: err.message }));
   }
 

@@ -6,7 +6,7 @@ import type { Random } from '../chord/clock.js';
 import type { RequestOptions, Transport } from '../chord/transport.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { PeerRef, Request, Response } from '../protocol/messages.js';
-import { ConnectionPool, type ClusterSecret } from '../wire/index.js';
+import { ConnectionPool, type ClusterSecret, type TlsConfig } from '../wire/index.js';
 
 export interface TcpTransportInit {
   /** Who we are, announced in the hello of every connection we open. */
@@ -17,6 +17,8 @@ export interface TcpTransportInit {
   maxConnections?: number;
   /** The cluster secret every connection authenticates with; unset: none. */
   secret?: ClusterSecret;
+  /** TLS (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 export class TcpTransport implements Transport {
@@ -25,7 +27,7 @@ export class TcpTransport implements Transport {
   constructor(components: { log?: Logger; random?: Random }, init: TcpTransportInit) {
     this.pool = new ConnectionPool(
       { log: components.log ?? silentLogger, random: components.random },
-      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections, secret: init.secret },
+      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections, secret: init.secret, tls: init.tls },
     );
   }
 

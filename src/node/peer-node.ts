@@ -13,7 +13,7 @@ import { PeerServer, formatAddr } from '../net/peer-server.js';
 import { TcpTransport } from '../net/tcp-transport.js';
 import { RegistryClient, bootstrapFromRegistry } from '../registry/index.js';
 import { composeHandler } from '../store/peer-handler.js';
-import type { ClusterSecret } from '../wire/index.js';
+import type { ClusterSecret, TlsConfig } from '../wire/index.js';
 
 export const NODE_DEFAULTS = Object.freeze({
   host: '127.0.0.1', // loopback unless told otherwise: a peer is not exposed by accident
@@ -55,6 +55,11 @@ export interface PeerNodeInit {
    * peers without it can neither join through us nor read from us. Unset: none.
    */
   secret?: ClusterSecret;
+  /**
+   * TLS: with cert and key this peer accepts TLS only; its outgoing connections (peers, registry)
+   * speak TLS and verify certificates against `ca`. Unset: plain TCP.
+   */
+  tls?: TlsConfig;
 }
 
 export interface PeerNodeComponents {
@@ -74,6 +79,7 @@ export class PeerNode {
   private registryClient: RegistryClient | undefined;
   private closed = false;
   private secret: ClusterSecret | undefined;
+  private tls: TlsConfig | undefined;
 
   private constructor(parts: { self: PeerRef; chord: ChordPeer; store: KvStore; server: PeerServer; transport: TcpTransport; log: Logger; random: Random }) {
     this.random = parts.random;
@@ -100,6 +106,7 @@ export class PeerNode {
         frameTimeoutMs: init.frameTimeoutMs,
         maxInFlight: init.maxInFlight,
         secret: init.secret,
+        tls: init.tls,
       },
     );
     const port = await server.listen(host, init.port);
@@ -114,6 +121,7 @@ export class PeerNode {
       maxFrameBytes: init.maxFrameBytes,
       maxConnections: init.maxConnections,
       secret: init.secret,
+      tls: init.tls,
     });
     const stabilizeMs = init.stabilizeMs ?? CHORD_DEFAULTS.stabilizeIntervalMs;
     const chord = new ChordPeer(
@@ -141,6 +149,7 @@ export class PeerNode {
     server.serve(self, composeHandler(chord, store));
     const node = new PeerNode({ self, chord, store, server, transport, log, random });
     node.secret = init.secret;
+    node.tls = init.tls;
     try {
       if (init.join) await node.joinWithRetry(init.join);
       else if (init.registry) await node.joinThroughRegistry(init.registry);
@@ -187,6 +196,7 @@ export class PeerNode {
       self: this.self,
       log: this.log.child({ component: 'bootstrap' }),
       ...(this.secret !== undefined ? { secret: this.secret } : {}),
+      ...(this.tls !== undefined ? { tls: this.tls } : {}),
     });
     if (via === null) {
       this.log.info('registry knows no live peer: creating a new ring', { registry });
@@ -196,7 +206,7 @@ export class PeerNode {
 
   /** Stays registered (reconnecting with backoff by itself) until leave/crash/close. */
   private async register(registry: string): Promise<void> {
-    const client = new RegistryClient({ log: this.log.child({ component: 'registry-client' }), random: this.random }, { registry, self: this.self, secret: this.secret });
+    const client = new RegistryClient({ log: this.log.child({ component: 'registry-client' }), random: this.random }, { registry, self: this.self, secret: this.secret, tls: this.tls });
     this.registryClient = client;
     await client.start({ background: true });
   }

@@ -15,7 +15,7 @@ import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { expectReply, type PeerRef, type Request, type Response } from '../protocol/messages.js';
 import { idToHex } from '../ring/index.js';
-import { Connection, backoffDelayMs, parseAddr, validatePeerRef, type ClusterSecret, type Jitter } from '../wire/index.js';
+import { Connection, backoffDelayMs, parseAddr, validatePeerRef, type ClusterSecret, type Jitter, type TlsConfig } from '../wire/index.js';
 import { peersOf, queryRegistryOnce } from './registry-query.js';
 
 /** Defaults of RegistryClient, by name. */
@@ -58,6 +58,8 @@ export interface RegistryClientInit {
   requestTimeoutMs?: number;
   /** The cluster secret the registry connection authenticates with; unset: none. */
   secret?: ClusterSecret;
+  /** TLS (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 /** Events of a RegistryClient. */
@@ -92,6 +94,7 @@ export class RegistryClient extends EventEmitter<RegistryClientEvents> {
   private lastDropError: RingwireError | undefined;
 
   private readonly secret: ClusterSecret | undefined;
+  private readonly tls: TlsConfig | undefined;
 
   constructor(components: RegistryClientComponents, init: RegistryClientInit) {
     super();
@@ -105,6 +108,7 @@ export class RegistryClient extends EventEmitter<RegistryClientEvents> {
     this.clock = components.clock ?? systemClock;
     this.registryAddr = init.registry;
     this.secret = init.secret;
+    this.tls = init.tls;
     this.heartbeatMs = positive(init.heartbeatMs ?? REGISTRY_CLIENT_DEFAULTS.heartbeatMs, 'heartbeatMs');
     this.backoff = {
       baseMs: init.backoff?.baseMs ?? REGISTRY_CLIENT_DEFAULTS.backoff.baseMs,
@@ -223,6 +227,7 @@ export class RegistryClient extends EventEmitter<RegistryClientEvents> {
       requestTimeoutMs: this.requestTimeoutMs,
       log: this.log,
       ...(this.secret !== undefined ? { secret: this.secret } : {}),
+      ...(this.tls !== undefined ? { tls: this.tls } : {}),
     });
     try {
       if (this.phase !== 'running') throw new RingwireError(ErrorCode.CLOSED, 'registry client stopped');

@@ -17,7 +17,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, expectReply, type PeerRef, type Request, type Response } from '../protocol/messages.js';
 import { idToHex } from '../ring/index.js';
 import { definedOnly } from '../util/options.js';
-import { ConnectionPool, formatAddr, listenOn, serveConnection, validatePeerRef, type ClusterSecret } from '../wire/index.js';
+import { ConnectionPool, createListener, formatAddr, listenOn, serveConnection, validatePeerRef, type ClusterSecret, type TlsConfig } from '../wire/index.js';
 import { Membership } from './membership.js';
 
 /** Defaults of RegistryServer, by name. */
@@ -61,6 +61,8 @@ export interface RegistryServerInit {
    * verified with it too (a peer outside the cluster is never handed out). Unset: none.
    */
   secret?: ClusterSecret;
+  /** With a cert and key: accept TLS only; its `ca` also verifies registering peers dialled back. */
+  tls?: TlsConfig;
 }
 
 /** Per-connection state: the owner of the registrations made on it. */
@@ -79,7 +81,7 @@ export class RegistryServer {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly random: Random;
-  private readonly opts: Required<Omit<RegistryServerInit, 'secret'>>;
+  private readonly opts: Required<Omit<RegistryServerInit, 'secret' | 'tls'>>;
   private readonly secret: ClusterSecret | undefined;
   private readonly server: net.Server;
   private readonly conns = new Set<ConnState>();
@@ -93,7 +95,7 @@ export class RegistryServer {
     this.clock = components.clock ?? systemClock;
     this.log = (components.log ?? silentLogger).child({ component: 'registry' });
     this.random = components.random ?? Math.random;
-    const { secret, ...rest } = init;
+    const { secret, tls, ...rest } = init;
     this.secret = secret;
     this.opts = { ...REGISTRY_SERVER_DEFAULTS, ...definedOnly(rest) };
     for (const key of ['heartbeatTimeoutMs', 'helloTimeoutMs', 'verifyTimeoutMs', 'maxSampleCount'] as const) {
@@ -111,9 +113,10 @@ export class RegistryServer {
         maxFrameBytes: this.opts.maxFrameBytes,
         backoff: { baseMs: 0, maxMs: 0 },
         secret,
+        tls,
       },
     );
-    this.server = net.createServer((socket) => this.accept(socket));
+    this.server = createListener((socket) => this.accept(socket), tls, (err) => this.log.warn('TLS handshake failed', { err: err.message }));
     this.server.on('error', (err) => this.log.error('listener error', { err: err.message }));
   }
 

@@ -6,7 +6,6 @@
  * Request ids are uint32 and wrap; 0 is reserved for the hello exchange and for connection-level
  * errors the server sends before closing, so an answer with id 0 never matches a request.
  */
-import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { ErrorCode, RemoteError, RingwireError, isErrorCode } from '../errors/errors.js';
 import { silentLogger } from '../log/logger.js';
@@ -15,6 +14,7 @@ import { PROTOCOL_VERSION, isRequest } from '../protocol/messages.js';
 import type { ErrorReply, Message, PeerRef, Request, Response } from '../protocol/messages.js';
 import { parseAddr, validatePeerRef } from './address.js';
 import { clientProof, newNonce, proofMatches, serverProof, type ClusterSecret } from './auth.js';
+import { dial, type TlsConfig } from './tls.js';
 import { MAX_REQ_ID } from './codec.js';
 import { FRAME_DEFAULTS, checkMaxFrameBytes } from './frame.js';
 import { FramedSocket } from './framed-socket.js';
@@ -48,6 +48,8 @@ export interface ConnectInit {
    * that cannot prove it knows the same secret is refused with AUTH_FAILED. Unset: plain hello.
    */
   secret?: ClusterSecret;
+  /** Speak TLS, verifying the server's certificate (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 /** Per-request options (the same shape as the chord Transport's). */
@@ -116,14 +118,14 @@ export class Connection {
     }
     try {
       const connectTimeoutMs = checkTimeout(init.connectTimeoutMs ?? CONNECTION_DEFAULTS.connectTimeoutMs, 'connectTimeoutMs');
-      const socket = netConnect({ host: hp.host, port: hp.port });
-      return new Connection(addr, socket, init).start(init.self, connectTimeoutMs, init.signal);
+      const { socket, readyEvent } = dial(hp.host, hp.port, init.tls);
+      return new Connection(addr, socket, init, readyEvent).start(init.self, connectTimeoutMs, init.signal);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private constructor(addr: string, socket: Socket, init: ConnectInit) {
+  private constructor(addr: string, socket: Socket, init: ConnectInit, readyEvent: 'connect' | 'secureConnect') {
     this.addr = addr;
     this.log = (init.log ?? silentLogger).child({ component: 'wire.connection', remote: addr });
     this.requestTimeoutMs = checkTimeout(init.requestTimeoutMs ?? CONNECTION_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs');
@@ -132,7 +134,7 @@ export class Connection {
     this.closed = new Promise<void>((resolve) => {
       this.resolveClosed = resolve;
     });
-    socket.once('connect', () => {
+    socket.once(readyEvent, () => {
       this.tcpConnected = true;
     });
     this.framed = new FramedSocket(socket, { maxFrameBytes, log: this.log }, {

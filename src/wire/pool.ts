@@ -20,6 +20,7 @@ import { CONNECTION_DEFAULTS, Connection } from './connection.js';
 import type { RequestOptions } from './connection.js';
 import { checkMaxFrameBytes } from './frame.js';
 import type { ClusterSecret } from './auth.js';
+import type { TlsConfig } from './tls.js';
 
 /** Defaults of ConnectionPool, by name. */
 export const POOL_DEFAULTS = Object.freeze({
@@ -69,6 +70,8 @@ export interface PoolInit {
   idleTimeoutMs?: number;
   /** The cluster secret every connection authenticates with (see Connection); unset: none. */
   secret?: ClusterSecret;
+  /** TLS for every connection (see Connection); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 /** Counters since the pool was made. */
@@ -110,6 +113,7 @@ export class ConnectionPool {
   private readonly connectTimeoutMs: number;
   private readonly maxFrameBytes: number;
   private readonly secret: ClusterSecret | undefined;
+  private readonly tls: TlsConfig | undefined;
   private readonly backoff: BackoffOptions;
   private readonly entries = new Map<string, Entry>();
   private readonly counters = { connects: 0, reconnects: 0, failures: 0, fastFailures: 0, evictions: 0 };
@@ -130,6 +134,7 @@ export class ConnectionPool {
     this.connectTimeoutMs = init.connectTimeoutMs ?? POOL_DEFAULTS.connectTimeoutMs;
     this.maxFrameBytes = init.maxFrameBytes ?? POOL_DEFAULTS.maxFrameBytes;
     this.secret = init.secret;
+    this.tls = init.tls;
     this.backoff = { ...POOL_DEFAULTS.backoff, ...init.backoff };
     this.maxConnections = init.maxConnections ?? POOL_DEFAULTS.maxConnections;
     this.idleTimeoutMs = init.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs;
@@ -283,6 +288,7 @@ export class ConnectionPool {
         log: this.log,
         signal: this.shutdown.signal,
         ...(this.secret !== undefined ? { secret: this.secret } : {}),
+        ...(this.tls !== undefined ? { tls: this.tls } : {}),
       });
       entry.connecting = null;
       if (this.isClosed) {

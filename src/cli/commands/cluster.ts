@@ -9,6 +9,7 @@ import { CLUSTER_DEFAULTS, ClusterHost } from '../../host/cluster-host.js';
 import { formatAddr } from '../../net/peer-server.js';
 import { UsageError, parseCount, parseFlags, parseHost, parsePort, takePositionals } from '../args.js';
 import { SECRET_FLAGS, loadSecret } from '../secret.js';
+import { TLS_FLAGS, loadTls } from '../tls.js';
 import { ExitCode, printJson } from '../output.js';
 import { logLevelFrom } from './node.js';
 
@@ -26,6 +27,7 @@ const SPEC = {
   'stabilize-ms': { type: 'string' as const },
   'log-level': { type: 'string' as const },
   ...SECRET_FLAGS,
+  ...TLS_FLAGS,
 };
 
 export async function clusterCommand(argv: string[]): Promise<number> {
@@ -48,7 +50,8 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const log = jsonLogger((line) => process.stderr.write(line), logLevel, { component: 'host' });
 
   const secret = loadSecret(str('secret-file'));
-  const cluster = new ClusterHost({ log, secret }, { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel });
+  const tls = loadTls(values, true);
+  const cluster = new ClusterHost({ log, secret, tls }, { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel });
   const admin = new AdminServer({ host: cluster, log });
   let stopping: Promise<number> | undefined;
   const stop = (): Promise<number> =>

@@ -6,6 +6,7 @@ import { PeerNode } from '../../node/peer-node.js';
 import { idToHex } from '../../ring/index.js';
 import { UsageError, parseAddr, parseCount, parseFlags, parseHost, parseId, parsePort, takePositionals } from '../args.js';
 import { SECRET_FLAGS, loadSecret } from '../secret.js';
+import { TLS_FLAGS, loadTls } from '../tls.js';
 import { ExitCode, printJson } from '../output.js';
 
 const SPEC = {
@@ -23,6 +24,7 @@ const SPEC = {
   'frame-timeout-ms': { type: 'string' as const },
   'max-in-flight': { type: 'string' as const },
   ...SECRET_FLAGS,
+  ...TLS_FLAGS,
 };
 
 /** Reads --log-level, then LOG_LEVEL, default info. */
@@ -56,11 +58,12 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   const frameTimeoutMs = parseCount('frame-timeout-ms', str('frame-timeout-ms'), 1, 3_600_000);
   const maxInFlight = parseCount('max-in-flight', str('max-in-flight'), 1, 1_000_000);
   const secret = loadSecret(str('secret-file'));
+  const tls = loadTls(values, true);
   const log = jsonLogger((line) => process.stderr.write(line), logLevelFrom(str('log-level')));
 
   const node = await PeerNode.start(
     { log },
-    { host, port, id, join, registry, successors, replicas, stabilizeMs, maxIncomingConnections, helloTimeoutMs, frameTimeoutMs, maxInFlight, secret },
+    { host, port, id, join, registry, successors, replicas, stabilizeMs, maxIncomingConnections, helloTimeoutMs, frameTimeoutMs, maxInFlight, secret, tls },
   );
   printJson({ event: 'ready', id: idToHex(node.self.id), addr: node.addr });
 

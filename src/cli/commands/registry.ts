@@ -6,6 +6,7 @@ import { formatAddr } from '../../net/peer-server.js';
 import { RegistryServer } from '../../registry/registry-server.js';
 import { parseFlags, parseHost, parsePort, takePositionals } from '../args.js';
 import { SECRET_FLAGS, loadSecret } from '../secret.js';
+import { TLS_FLAGS, loadTls } from '../tls.js';
 import { ExitCode, printJson } from '../output.js';
 import { logLevelFrom } from './node.js';
 
@@ -14,6 +15,7 @@ const SPEC = {
   host: { type: 'string' as const },
   'log-level': { type: 'string' as const },
   ...SECRET_FLAGS,
+  ...TLS_FLAGS,
 };
 
 export async function registryCommand(argv: string[]): Promise<number> {
@@ -23,7 +25,8 @@ export async function registryCommand(argv: string[]): Promise<number> {
   const host = parseHost('host', values.host as string | undefined, '127.0.0.1');
   const log = jsonLogger((line) => process.stderr.write(line), logLevelFrom(values['log-level'] as string | undefined), { component: 'registry' });
   const secret = loadSecret(values['secret-file'] as string | undefined);
-  const registry = new RegistryServer({ log }, { secret });
+  const tls = loadTls(values, true);
+  const registry = new RegistryServer({ log }, { secret, tls });
   const bound = await registry.listen(host, port);
   printJson({ event: 'ready', addr: formatAddr(host, bound) });
   return new Promise<number>((resolve) => {
