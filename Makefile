@@ -33,7 +33,15 @@ bench: build ## density: RSS per peer and time to a consistent ring (DENSITY_PEE
 bench-micro: build ## micro benchmarks (tinybench): SHA-1, ring arithmetic, codec
 	$(NODE) dist/bench/micro/main.js
 
+CHURN_FLAGS ?= --peers 64 --rate 1 --duration 60
+
+bench-churn: build ## churn: 64 peers, 1 crash/leave/join per second for 60 s under client load (CHURN_FLAGS=...)
+	$(NODE) dist/bench/churn.js $(CHURN_FLAGS) 2>/dev/null
+
+bench-hostile: build ## peer RSS before/peak/after rounds of hostile input against a live chord node (Linux /proc)
+	$(NODE) dist/bench/hostile.js --rounds 3 --flood 100000
+
 clean: ## remove build output
 	rm -rf dist
 
-.PHONY: help install build test run bench bench-micro clean
+.PHONY: help install build test run bench bench-micro bench-churn bench-hostile clean

@@ -7,8 +7,8 @@ import { describeError, RingwireError } from '../src/errors/errors.js';
 import { jsonLogger, parseLogLevel } from '../src/log/logger.js';
 import { PeerNode } from '../src/node/peer-node.js';
 import { CHORD_DEFAULTS } from '../src/chord/peer.js';
-import { ConnectionPool } from '../src/wire/index.js';
 import { idToHex } from '../src/ring/index.js';
+import { ClusterSecret, ConnectionPool, type TlsConfig } from '../src/wire/index.js';
 import type { PeerSnapshot, WorkerCommand, WorkerReply } from '../src/host/worker-protocol.js';
 
 interface WorkerInit {
@@ -16,9 +16,14 @@ interface WorkerInit {
   logLevel: string;
   /** Cap on the connections of the pool this worker's peers share (see src/host/fd-budget.ts). */
   poolMaxConnections: number;
+  /** The cluster secret's bytes, when the cluster has one. */
+  secret?: Uint8Array;
+  /** TLS PEM bytes, when the cluster uses TLS. */
+  tls?: TlsConfig;
 }
 
 const init = workerData as WorkerInit;
+const secret = init.secret !== undefined ? new ClusterSecret(init.secret) : undefined;
 const port = parentPort;
 if (!port) throw new Error('peer-worker must run in a worker thread');
 
@@ -27,7 +32,13 @@ const nodes = new Map<string, PeerNode>();
 // One pool for all peers of this worker: a connection per target address, not per (peer, target).
 const pool = new ConnectionPool(
   { log: log.child({ component: 'pool' }) },
-  { self: null, requestTimeoutMs: CHORD_DEFAULTS.requestTimeoutMs, maxConnections: init.poolMaxConnections },
+  {
+    self: null,
+    requestTimeoutMs: CHORD_DEFAULTS.requestTimeoutMs,
+    maxConnections: init.poolMaxConnections,
+    ...(secret ? { secret } : {}),
+    ...(init.tls ? { tls: init.tls } : {}),
+  },
 );
 
 function snapshot(node: PeerNode): PeerSnapshot {
@@ -39,6 +50,7 @@ function snapshot(node: PeerNode): PeerSnapshot {
     predecessor: chord.predecessor ? idToHex(chord.predecessor.id) : null,
     successors: chord.successors.map((s) => idToHex(s.id)),
     fingers: chord.fingers.map((f) => (f ? idToHex(f.id) : null)),
+    stabilizeRounds: chord.stabilizeRounds,
     keys: store.ownedKeyCount(),
     stored: store.recordCount(),
   };
@@ -47,7 +59,7 @@ function snapshot(node: PeerNode): PeerSnapshot {
 async function run(cmd: WorkerCommand): Promise<WorkerReply> {
   switch (cmd.op) {
     case 'start': {
-      const node = await PeerNode.start({ log, sharedPool: pool }, cmd.spec);
+      const node = await PeerNode.start({ log, sharedPool: pool }, { ...cmd.spec, ...(secret ? { secret } : {}), ...(init.tls ? { tls: init.tls } : {}) });
       nodes.set(node.addr, node);
       return { seq: cmd.seq, ok: true, peer: { id: idToHex(node.self.id), addr: node.addr } };
     }

@@ -17,7 +17,7 @@ import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { between, idToHex, isId, type Id } from '../ring/id.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { PeerRef, Request, Response } from '../protocol/messages.js';
-import type { Clock, Random } from './clock.js';
+import type { Clock, Random, TimerHandle } from './clock.js';
 import type { Transport } from './transport.js';
 import { resolveChordConfig, type ChordConfig, type ChordInit } from './defaults.js';
 import { CHORD_REQUEST_TYPES, handleChordRequest, type HandlerHost } from './handlers.js';
@@ -29,7 +29,7 @@ import { PeriodicSteps, SingleFlight } from './periodic.js';
 import { describePeer, samePeer } from './peer-ref.js';
 import { Probe, type NeighbourState } from './probe.js';
 import { RingState, type RingChange } from './ring-state.js';
-import { mergeSuccessors } from './successor-list.js';
+import { mergeSuccessors, sameList } from './successor-list.js';
 
 export { CHORD_DEFAULTS, type ChordInit } from './defaults.js';
 export type { LookupResult } from './lookup.js';
@@ -48,6 +48,9 @@ export interface ChordComponents {
 export type ChordStatus = 'idle' | 'joined' | 'leaving' | 'stopped';
 
 type StepName = 'stabilize' | 'fixFingers' | 'checkPredecessor';
+
+/** Most nudged (hint-triggered) stabilize rounds per stabilize period. */
+const NUDGE_ROUNDS_PER_PERIOD = 8;
 
 /** Stabilize rounds a suspected peer is skipped by lookups (unless it answers us meanwhile). */
 const GONE_TTL_STABILIZE_ROUNDS = 3;
@@ -68,6 +71,13 @@ export class ChordPeer {
   private fingerCursor = 0;
   /** Owner ranges learned from lookups (null when the route cache is off). */
   private readonly routes: RouteCache | null;
+  /** A nudged stabilize is waiting to run (further nudges join it). */
+  private nudgeQueued = false;
+  /** When the last nudged stabilize started (clock ms), for the rate limit. */
+  private lastNudgeAt = -Infinity;
+  private nudgeTimer: TimerHandle | undefined;
+  private readonly unsubscribeLost: () => void;
+  private readonly clock: Clock;
 
   constructor(components: ChordComponents, init: ChordInit) {
     if (!isId(init.id)) throw new RingwireError(ErrorCode.INVALID_ID, 'ChordInit.id must be a 20-byte id');
@@ -76,6 +86,7 @@ export class ChordPeer {
     }
     this.config = resolveChordConfig(init);
     this.routes = init.routeCache === false ? null : new RouteCache();
+    this.clock = components.clock;
     this.self = Object.freeze({ id: Uint8Array.from(init.id), addr: init.addr });
     this.log = (components.log ?? silentLogger).child({ component: 'chord', peer: idToHex(this.self.id), addr: init.addr });
     const r = this.config.successorListLength;
@@ -101,7 +112,9 @@ export class ChordPeer {
       findSuccessor: (key) => this.findSuccessor(key),
       findSuccessorCached: (key) => this.findSuccessorCached(key),
       stabilize: () => this.stabilize(),
+      nudge: () => this.nudge(),
     };
+    this.unsubscribeLost = components.transport.onConnectionLost?.((addr) => this.onConnectionLost(addr)) ?? (() => undefined);
   }
 
   /** The predecessor, or null while unknown (just joined, or the old one failed). */
@@ -117,6 +130,14 @@ export class ChordPeer {
   /** The 160 fingers: finger i ~ successor(self + 2^i), null where not known (yet). */
   get fingers(): readonly (PeerRef | null)[] {
     return this.ring.fingers.all;
+  }
+
+  /**
+   * Periodic (timer-driven) stabilize rounds since start: the peer's own clock of "stabilization
+   * periods", which stretches with load where wall-clock time does not.
+   */
+  get stabilizeRounds(): number {
+    return this.periodic.rounds('stabilize');
   }
 
   /** Where the peer is in its lifecycle; only a joined peer answers requests. */
@@ -188,6 +209,10 @@ export class ChordPeer {
   /** Clears every timer; from now on handle() answers NOT_READY (a crash, as others see it). */
   stop(): void {
     this.periodic.stop();
+    this.unsubscribeLost();
+    if (this.nudgeTimer !== undefined) this.clock.clearTimeout(this.nudgeTimer);
+    this.nudgeTimer = undefined;
+    this.nudgeQueued = false;
     if (this.state !== 'stopped') this.log.info('stopped');
     this.state = 'stopped';
   }
@@ -227,6 +252,32 @@ export class ChordPeer {
    */
   stabilize(): Promise<void> {
     return this.single.run('stabilize', () => this.runStabilize());
+  }
+
+  /**
+   * Runs a stabilize round soon because our successor told us its list changed (a repair
+   * rippling back along the ring): after the round in flight, if any, so the round reads the
+   * successor's new state. Nudges coalesce into one queued round, and nudged rounds start at most
+   * NUDGE_ROUNDS_PER_PERIOD times a period, so a flood of hints costs a bounded amount of work.
+   */
+  nudge(): void {
+    if (this.state !== 'joined' || this.nudgeQueued) return;
+    this.nudgeQueued = true;
+    void this.single.idle('stabilize').then(() => {
+      const gapMs = this.config.stabilizeIntervalMs / NUDGE_ROUNDS_PER_PERIOD;
+      const waitMs = Math.max(0, this.lastNudgeAt + gapMs - this.clock.now());
+      if (this.state !== 'joined') {
+        this.nudgeQueued = false;
+        return;
+      }
+      this.nudgeTimer = this.clock.setTimeout(() => {
+        this.nudgeTimer = undefined;
+        this.nudgeQueued = false;
+        if (this.state !== 'joined') return;
+        this.lastNudgeAt = this.clock.now();
+        this.stabilize().catch((err: unknown) => this.log.warn('nudged stabilize failed', { error: describeError(err) }));
+      }, waitMs);
+    });
   }
 
   /**
@@ -396,7 +447,9 @@ export class ChordPeer {
         succ = p;
       }
       if (this.state !== 'joined' || samePeer(succ, this.self)) return; // alone, nobody notified us yet
+      const before = ring.successors;
       ring.setSuccessors(mergeSuccessors(this.self, succ, view.successors, ring.r));
+      if (!sameList(before, ring.successors)) this.hintPredecessor();
       try {
         await this.probe.request(succ.addr, { type: 'notify', peer: this.self });
       } catch (err) {
@@ -404,6 +457,31 @@ export class ChordPeer {
       }
       return;
     }
+  }
+
+  /**
+   * A connection to `addr` dropped: if that is our successor or predecessor, check it now rather
+   * than at the next period (a crashed neighbour is then found in a round trip). The check itself
+   * decides; the dropped connection alone changes nothing.
+   */
+  private onConnectionLost(addr: string): void {
+    if (this.state !== 'joined') return;
+    if (this.ring.successors[0]?.addr === addr) this.nudge();
+    if (this.ring.predecessor?.addr === addr) {
+      this.checkPredecessor().catch((err: unknown) => this.log.debug('checkPredecessor after a dropped connection failed', { error: describeError(err) }));
+    }
+  }
+
+  /**
+   * Tells the predecessor our list changed, so it need not wait a whole period to copy it
+   * (fire and forget: a lost hint only means the ordinary period does the work).
+   */
+  private hintPredecessor(): void {
+    const pred = this.ring.predecessor;
+    if (!pred || samePeer(pred, this.self)) return;
+    this.probe.request(pred.addr, { type: 'successorsChanged' }).catch((err: unknown) => {
+      this.log.debug('successorsChanged hint not delivered', { to: describePeer(pred), error: describeError(err) });
+    });
   }
 
   private async runFixFingers(): Promise<void> {

@@ -9,7 +9,7 @@ import type { RequestHandler } from '../chord/transport.js';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, type Hello, type HelloAck, type PeerRef } from '../protocol/messages.js';
-import { formatAddr, listenOn, serveConnection, type ServedConnection } from '../wire/index.js';
+import { createListener, formatAddr, listenOn, serveConnection, type ClusterSecret, type ServedConnection, type TlsConfig } from '../wire/index.js';
 import { definedOnly } from '../util/options.js';
 
 export const PEER_SERVER_DEFAULTS = Object.freeze({
@@ -22,6 +22,14 @@ export interface PeerServerInit {
   maxFrameBytes?: number;
   helloTimeoutMs?: number;
   maxConnections?: number;
+  /** An incomplete frame stalled this long closes the connection. @default SERVE_DEFAULTS.frameTimeoutMs */
+  frameTimeoutMs?: number;
+  /** Requests per connection handled at once (back-pressure beyond). @default SERVE_DEFAULTS.maxInFlight */
+  maxInFlight?: number;
+  /** The cluster secret clients must prove they know; unset: none. */
+  secret?: ClusterSecret;
+  /** With a cert and key: accept TLS only (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 /** What the server tracks per accepted socket, to pick whom to evict at the connection limit. */
@@ -42,14 +50,14 @@ export class PeerServer {
   /** Monotonic clock for accept order and activity (ties impossible, unlike Date.now()). */
   private seq = 0;
   private readonly log: Logger;
-  private readonly init: Required<PeerServerInit>;
+  private readonly init: { maxFrameBytes: number; helloTimeoutMs: number; maxConnections: number } & PeerServerInit;
   private handler: RequestHandler | undefined;
   private self: PeerRef | null = null;
 
   constructor(components: { log?: Logger }, init: PeerServerInit = {}) {
     this.log = components.log ?? silentLogger;
     this.init = { ...PEER_SERVER_DEFAULTS, ...definedOnly(init) };
-    this.server = net.createServer((socket) => this.accept(socket));
+    this.server = createListener((socket) => this.accept(socket), init.tls, (err) => this.log.warn('TLS handshake failed', { err: err.message }));
     this.server.on('error', (err) => this.log.error('listener error', { err: err.message }));
   }
 
@@ -113,6 +121,9 @@ export class PeerServer {
       },
       maxFrameBytes: this.init.maxFrameBytes,
       helloTimeoutMs: this.init.helloTimeoutMs,
+      frameTimeoutMs: this.init.frameTimeoutMs,
+      maxInFlight: this.init.maxInFlight,
+      secret: this.init.secret,
       log: this.log,
     });
   }

@@ -6,7 +6,7 @@ import type { Random } from '../chord/clock.js';
 import type { RequestOptions, Transport } from '../chord/transport.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { PeerRef, Request, Response } from '../protocol/messages.js';
-import { ConnectionPool } from '../wire/index.js';
+import { ConnectionPool, type ClusterSecret, type TlsConfig } from '../wire/index.js';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 
 export interface TcpTransportInit {
@@ -21,6 +21,10 @@ export interface TcpTransportInit {
    * close() leaves it open for the others. Its connections announce no peer in their hello.
    */
   sharedPool?: ConnectionPool;
+  /** The cluster secret every connection authenticates with; unset: none. */
+  secret?: ClusterSecret;
+  /** TLS (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 export class TcpTransport implements Transport {
@@ -32,13 +36,17 @@ export class TcpTransport implements Transport {
     this.ownsPool = init.sharedPool === undefined;
     this.pool = init.sharedPool ?? new ConnectionPool(
       { log: components.log ?? silentLogger, random: components.random },
-      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections },
+      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections, secret: init.secret, tls: init.tls },
     );
   }
 
   request(addr: string, req: Request, options?: RequestOptions): Promise<Response> {
     if (this.closed) return Promise.reject(new RingwireError(ErrorCode.CLOSED, 'the transport is closed'));
     return this.pool.request(addr, req, options);
+  }
+
+  onConnectionLost(listener: (addr: string) => void): () => void {
+    return this.pool.onConnectionLost(listener);
   }
 
   /** Closes every connection (of an own pool; a shared pool stays open); later requests fail with CLOSED. */
