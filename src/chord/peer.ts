@@ -55,6 +55,9 @@ const NUDGE_ROUNDS_PER_PERIOD = 8;
 /** Stabilize rounds a suspected peer is skipped by lookups (unless it answers us meanwhile). */
 const GONE_TTL_STABILIZE_ROUNDS = 3;
 
+/** Largest multiplier of the fix-fingers period on a ring whose fingers stopped changing. */
+const FINGER_BACKOFF_MAX = 8;
+
 /** One Chord peer. See the module comment for the rules it keeps. */
 export class ChordPeer {
   /** This peer: its id and the address others reach it at. */
@@ -69,6 +72,14 @@ export class ChordPeer {
   private readonly single = new SingleFlight<StepName>();
   private state: ChordStatus = 'idle';
   private fingerCursor = 0;
+  /**
+   * Multiplier of the fix-fingers period: doubled (up to FINGER_BACKOFF_MAX) after every full pass
+   * over the table that changed no finger, back to 1 on any change. An idle ring of hundreds of
+   * peers in one process otherwise spends most of a core on finger lookups that find nothing new;
+   * correctness never waits on fingers (the successor list routes), only lookup length does.
+   */
+  private fingerBackoff = 1;
+  private fingerPassChanged = false;
   /** Owner ranges learned from lookups (null when the route cache is off). */
   private readonly routes: RouteCache | null;
   /** A nudged stabilize is waiting to run (further nudges join it). */
@@ -93,6 +104,10 @@ export class ChordPeer {
     // Long enough for a dead peer's neighbours to stabilize it out of the lists they hand out.
     const goneTtlMs = GONE_TTL_STABILIZE_ROUNDS * this.config.stabilizeIntervalMs;
     this.ring = new RingState({ clock: components.clock, log: this.log }, { self: this.self, r, goneTtlMs });
+    // A new neighbour may well be a better finger somewhere: refresh fingers at full speed again.
+    this.ring.onChange(() => {
+      this.fingerBackoff = 1;
+    });
     this.probe = new Probe(components, { timeoutMs: this.config.requestTimeoutMs, gone: this.ring.gone });
     this.periodic = new PeriodicSteps({ clock: components.clock, log: this.log });
     this.lookupContext = {
@@ -201,7 +216,7 @@ export class ChordPeer {
     if (this.state !== 'joined') throw new RingwireError(ErrorCode.NOT_READY, `cannot start a peer that is ${this.state}`);
     this.periodic.start({
       stabilize: { periodMs: this.config.stabilizeIntervalMs, run: () => this.stabilize() },
-      fixFingers: { periodMs: this.config.fixFingersIntervalMs, run: () => this.fixFingers() },
+      fixFingers: { periodMs: () => this.config.fixFingersIntervalMs * this.fingerBackoff, run: () => this.fixFingers() },
       checkPredecessor: { periodMs: this.config.checkPredecessorIntervalMs, run: () => this.checkPredecessor() },
     });
   }
@@ -391,6 +406,7 @@ export class ChordPeer {
    */
   suspect(peer: PeerRef): void {
     this.routes?.forgetOwner(peer);
+    this.fingerBackoff = 1;
     this.ring.suspect(peer);
   }
 
@@ -488,7 +504,9 @@ export class ChordPeer {
     if (this.state !== 'joined') return;
     const fingers = this.ring.fingers;
     const total = fingers.starts.length;
+    const firstBefore = fingers.get(0);
     const settled = fingers.fillUpTo(this.ring.successors[0]!);
+    if (!firstBefore || !samePeer(firstBefore, fingers.get(0))) this.fingerPassChanged = true;
     let i = this.fingerCursor < settled ? settled : this.fingerCursor;
     let remaining = total - settled; // visit every other finger at most once per call
     let budget = this.config.fingersPerRound;
@@ -498,12 +516,19 @@ export class ChordPeer {
       let next = i + 1;
       try {
         const found = await this.findSuccessor(fingers.starts[i]!);
+        const before = fingers.get(i);
+        if (!before || !samePeer(before, found.owner)) this.fingerPassChanged = true;
         next = fingers.fillRun(i, found.owner);
       } catch (err) {
         this.log.debug('finger lookup failed', { finger: i, error: describeError(err) });
       }
       remaining -= next - i;
       i = next;
+      if (i >= total) {
+        // A full pass over the table: back off when it found nothing new.
+        this.fingerBackoff = this.fingerPassChanged ? 1 : Math.min(FINGER_BACKOFF_MAX, this.fingerBackoff * 2);
+        this.fingerPassChanged = false;
+      }
     }
     this.fingerCursor = i >= total ? 0 : i;
   }

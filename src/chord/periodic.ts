@@ -10,7 +10,8 @@ import type { Clock, TimerHandle } from './clock.js';
 
 /** One periodic step. */
 export interface PeriodicStep {
-  periodMs: number;
+  /** A fixed period, or a function read before each re-arm (a step that backs off when idle). */
+  periodMs: number | (() => number);
   run: () => Promise<void>;
 }
 
@@ -60,7 +61,7 @@ export class PeriodicSteps<Name extends string> {
         .finally(() => {
           if (this.active) this.arm(name, step);
         });
-    }, step.periodMs);
+    }, typeof step.periodMs === 'number' ? step.periodMs : step.periodMs());
     this.timers.set(name, handle);
   }
 }
