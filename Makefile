@@ -36,7 +36,15 @@ bench-micro: build ## micro benchmarks (tinybench): SHA-1, ring arithmetic, code
 screenshot: build ## the README's picture: ring view of a 64-peer cluster in headless Chromium -> docs/ring-view.png
 	$(NODE) dist/bench/ring-view.js --peers 64 --out docs/ring-view.png
 
+CHURN_FLAGS ?= --peers 64 --rate 1 --duration 60
+
+bench-churn: build ## churn: 64 peers, 1 crash/leave/join per second for 60 s under client load (CHURN_FLAGS=...)
+	$(NODE) dist/bench/churn.js $(CHURN_FLAGS) 2>/dev/null
+
+bench-hostile: build ## peer RSS before/peak/after rounds of hostile input against a live chord node (Linux /proc)
+	$(NODE) dist/bench/hostile.js --rounds 3 --flood 100000
+
 clean: ## remove build output
 	rm -rf dist
 
-.PHONY: help install build test run bench bench-micro screenshot clean
+.PHONY: help install build test run bench bench-micro bench-churn bench-hostile screenshot clean

@@ -8,8 +8,8 @@ import { parseLogLevel } from '../src/log/logger.js';
 import { pinoLogger } from '../src/log/pino-logger.js';
 import { PeerNode } from '../src/node/peer-node.js';
 import { CHORD_DEFAULTS } from '../src/chord/peer.js';
-import { ConnectionPool } from '../src/wire/index.js';
 import { idToHex } from '../src/ring/index.js';
+import { ClusterSecret, ConnectionPool, type TlsConfig } from '../src/wire/index.js';
 import type { PeerSnapshot, WorkerCommand, WorkerReply } from '../src/host/worker-protocol.js';
 import type { PoolMetricsSample } from '../src/metrics/peer-metrics.js';
 
@@ -20,9 +20,14 @@ interface WorkerInit {
   pretty?: boolean;
   /** Cap on the connections of the pool this worker's peers share (see src/host/fd-budget.ts). */
   poolMaxConnections: number;
+  /** The cluster secret's bytes, when the cluster has one. */
+  secret?: Uint8Array;
+  /** TLS PEM bytes, when the cluster uses TLS. */
+  tls?: TlsConfig;
 }
 
 const init = workerData as WorkerInit;
+const secret = init.secret !== undefined ? new ClusterSecret(init.secret) : undefined;
 const port = parentPort;
 if (!port) throw new Error('peer-worker must run in a worker thread');
 
@@ -31,7 +36,13 @@ const nodes = new Map<string, PeerNode>();
 // One pool for all peers of this worker: a connection per target address, not per (peer, target).
 const pool = new ConnectionPool(
   { log: log.child({ component: 'pool' }) },
-  { self: null, requestTimeoutMs: CHORD_DEFAULTS.requestTimeoutMs, maxConnections: init.poolMaxConnections },
+  {
+    self: null,
+    requestTimeoutMs: CHORD_DEFAULTS.requestTimeoutMs,
+    maxConnections: init.poolMaxConnections,
+    ...(secret ? { secret } : {}),
+    ...(init.tls ? { tls: init.tls } : {}),
+  },
 );
 
 function snapshot(node: PeerNode, withFingers: boolean): PeerSnapshot {
@@ -43,6 +54,7 @@ function snapshot(node: PeerNode, withFingers: boolean): PeerSnapshot {
     predecessor: chord.predecessor ? idToHex(chord.predecessor.id) : null,
     successors: chord.successors.map((s) => idToHex(s.id)),
     fingers: withFingers ? chord.fingers.map((f) => (f ? idToHex(f.id) : null)) : [],
+    stabilizeRounds: chord.stabilizeRounds,
     keys: store.ownedKeyCount(),
     stored: store.recordCount(),
   };
@@ -56,7 +68,7 @@ function poolMetrics(): PoolMetricsSample {
 async function run(cmd: WorkerCommand): Promise<WorkerReply> {
   switch (cmd.op) {
     case 'start': {
-      const node = await PeerNode.start({ log, sharedPool: pool }, cmd.spec);
+      const node = await PeerNode.start({ log, sharedPool: pool }, { ...cmd.spec, ...(secret ? { secret } : {}), ...(init.tls ? { tls: init.tls } : {}) });
       nodes.set(node.addr, node);
       return { seq: cmd.seq, ok: true, peer: { id: idToHex(node.self.id), addr: node.addr } };
     }

@@ -15,7 +15,15 @@ import type { RingState } from './ring-state.js';
 import { indexOfPeer, spliceLeaver } from './successor-list.js';
 
 /** The request types ChordPeer.handle answers. */
-export const CHORD_REQUEST_TYPES: ReadonlySet<Request['type']> = new Set(['ping', 'getState', 'notify', 'findSuccessor', 'leave', 'lookup']);
+export const CHORD_REQUEST_TYPES: ReadonlySet<Request['type']> = new Set([
+  'ping',
+  'getState',
+  'notify',
+  'findSuccessor',
+  'leave',
+  'lookup',
+  'successorsChanged',
+]);
 
 /** What the handlers need from their peer. */
 export interface HandlerHost {
@@ -28,6 +36,8 @@ export interface HandlerHost {
   /** findSuccessor through the route cache (client lookups). */
   findSuccessorCached(key: Id): Promise<LookupResult>;
   stabilize(): Promise<void>;
+  /** Asks for a stabilize round soon (a successor's list changed); coalesced and rate-limited. */
+  nudge(): void;
 }
 
 /** Answers one Chord request (see CHORD_REQUEST_TYPES); rejects with a RingwireError. */
@@ -47,6 +57,10 @@ export async function handleChordRequest(host: HandlerHost, req: Request): Promi
       const found = req.noRouteCache ? await host.findSuccessor(req.keyId) : await host.findSuccessorCached(req.keyId);
       return { type: 'lookupReply', owner: found.owner, hops: found.hops, path: found.path };
     }
+    case 'successorsChanged':
+      // Only a hint: the stabilize it triggers verifies everything it adopts.
+      host.nudge();
+      return { type: 'ack' };
     case 'notify':
       return rectify(host, checkPeerRef(req.peer, 'notify.peer'));
     case 'leave':

@@ -17,7 +17,7 @@ import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { between, idToHex, isId, type Id } from '../ring/id.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { PeerRef, Request, Response } from '../protocol/messages.js';
-import type { Clock, Random } from './clock.js';
+import type { Clock, Random, TimerHandle } from './clock.js';
 import type { Transport } from './transport.js';
 import { resolveChordConfig, type ChordConfig, type ChordInit } from './defaults.js';
 import { CHORD_REQUEST_TYPES, handleChordRequest, type HandlerHost } from './handlers.js';
@@ -29,7 +29,7 @@ import { PeriodicSteps, SingleFlight } from './periodic.js';
 import { describePeer, samePeer } from './peer-ref.js';
 import { Probe, type NeighbourState } from './probe.js';
 import { RingState, type RingChange } from './ring-state.js';
-import { mergeSuccessors } from './successor-list.js';
+import { mergeSuccessors, sameList } from './successor-list.js';
 
 export { CHORD_DEFAULTS, type ChordInit } from './defaults.js';
 export type { LookupResult } from './lookup.js';
@@ -49,8 +49,14 @@ export type ChordStatus = 'idle' | 'joined' | 'leaving' | 'stopped';
 
 type StepName = 'stabilize' | 'fixFingers' | 'checkPredecessor';
 
+/** Most nudged (hint-triggered) stabilize rounds per stabilize period. */
+const NUDGE_ROUNDS_PER_PERIOD = 8;
+
 /** Stabilize rounds a suspected peer is skipped by lookups (unless it answers us meanwhile). */
 const GONE_TTL_STABILIZE_ROUNDS = 3;
+
+/** Largest multiplier of the fix-fingers period on a ring whose fingers stopped changing. */
+const FINGER_BACKOFF_MAX = 8;
 
 /** One Chord peer. See the module comment for the rules it keeps. */
 export class ChordPeer {
@@ -66,10 +72,23 @@ export class ChordPeer {
   private readonly single = new SingleFlight<StepName>();
   private state: ChordStatus = 'idle';
   private fingerCursor = 0;
-  /** Plain counters for metrics (read by the node layer; the core knows no metrics library). */
-  readonly stats = { stabilizeRounds: 0 };
+  /**
+   * Multiplier of the fix-fingers period: doubled (up to FINGER_BACKOFF_MAX) after every full pass
+   * over the table that changed no finger, back to 1 on any change. An idle ring of hundreds of
+   * peers in one process otherwise spends most of a core on finger lookups that find nothing new;
+   * correctness never waits on fingers (the successor list routes), only lookup length does.
+   */
+  private fingerBackoff = 1;
+  private fingerPassChanged = false;
   /** Owner ranges learned from lookups (null when the route cache is off). */
   private readonly routes: RouteCache | null;
+  /** A nudged stabilize is waiting to run (further nudges join it). */
+  private nudgeQueued = false;
+  /** When the last nudged stabilize started (clock ms), for the rate limit. */
+  private lastNudgeAt = -Infinity;
+  private nudgeTimer: TimerHandle | undefined;
+  private readonly unsubscribeLost: () => void;
+  private readonly clock: Clock;
 
   constructor(components: ChordComponents, init: ChordInit) {
     if (!isId(init.id)) throw new RingwireError(ErrorCode.INVALID_ID, 'ChordInit.id must be a 20-byte id');
@@ -78,12 +97,17 @@ export class ChordPeer {
     }
     this.config = resolveChordConfig(init);
     this.routes = init.routeCache === false ? null : new RouteCache();
+    this.clock = components.clock;
     this.self = Object.freeze({ id: Uint8Array.from(init.id), addr: init.addr });
     this.log = (components.log ?? silentLogger).child({ component: 'chord', peer: idToHex(this.self.id), addr: init.addr });
     const r = this.config.successorListLength;
     // Long enough for a dead peer's neighbours to stabilize it out of the lists they hand out.
     const goneTtlMs = GONE_TTL_STABILIZE_ROUNDS * this.config.stabilizeIntervalMs;
     this.ring = new RingState({ clock: components.clock, log: this.log }, { self: this.self, r, goneTtlMs });
+    // A new neighbour may well be a better finger somewhere: refresh fingers at full speed again.
+    this.ring.onChange(() => {
+      this.fingerBackoff = 1;
+    });
     this.probe = new Probe(components, { timeoutMs: this.config.requestTimeoutMs, gone: this.ring.gone });
     this.periodic = new PeriodicSteps({ clock: components.clock, log: this.log });
     this.lookupContext = {
@@ -103,7 +127,9 @@ export class ChordPeer {
       findSuccessor: (key) => this.findSuccessor(key),
       findSuccessorCached: (key) => this.findSuccessorCached(key),
       stabilize: () => this.stabilize(),
+      nudge: () => this.nudge(),
     };
+    this.unsubscribeLost = components.transport.onConnectionLost?.((addr) => this.onConnectionLost(addr)) ?? (() => undefined);
   }
 
   /** The predecessor, or null while unknown (just joined, or the old one failed). */
@@ -119,6 +145,14 @@ export class ChordPeer {
   /** The 160 fingers: finger i ~ successor(self + 2^i), null where not known (yet). */
   get fingers(): readonly (PeerRef | null)[] {
     return this.ring.fingers.all;
+  }
+
+  /**
+   * Periodic (timer-driven) stabilize rounds since start: the peer's own clock of "stabilization
+   * periods", which stretches with load where wall-clock time does not.
+   */
+  get stabilizeRounds(): number {
+    return this.periodic.rounds('stabilize');
   }
 
   /** Where the peer is in its lifecycle; only a joined peer answers requests. */
@@ -182,7 +216,7 @@ export class ChordPeer {
     if (this.state !== 'joined') throw new RingwireError(ErrorCode.NOT_READY, `cannot start a peer that is ${this.state}`);
     this.periodic.start({
       stabilize: { periodMs: this.config.stabilizeIntervalMs, run: () => this.stabilize() },
-      fixFingers: { periodMs: this.config.fixFingersIntervalMs, run: () => this.fixFingers() },
+      fixFingers: { periodMs: () => this.config.fixFingersIntervalMs * this.fingerBackoff, run: () => this.fixFingers() },
       checkPredecessor: { periodMs: this.config.checkPredecessorIntervalMs, run: () => this.checkPredecessor() },
     });
   }
@@ -190,6 +224,10 @@ export class ChordPeer {
   /** Clears every timer; from now on handle() answers NOT_READY (a crash, as others see it). */
   stop(): void {
     this.periodic.stop();
+    this.unsubscribeLost();
+    if (this.nudgeTimer !== undefined) this.clock.clearTimeout(this.nudgeTimer);
+    this.nudgeTimer = undefined;
+    this.nudgeQueued = false;
     if (this.state !== 'stopped') this.log.info('stopped');
     this.state = 'stopped';
   }
@@ -229,6 +267,32 @@ export class ChordPeer {
    */
   stabilize(): Promise<void> {
     return this.single.run('stabilize', () => this.runStabilize());
+  }
+
+  /**
+   * Runs a stabilize round soon because our successor told us its list changed (a repair
+   * rippling back along the ring): after the round in flight, if any, so the round reads the
+   * successor's new state. Nudges coalesce into one queued round, and nudged rounds start at most
+   * NUDGE_ROUNDS_PER_PERIOD times a period, so a flood of hints costs a bounded amount of work.
+   */
+  nudge(): void {
+    if (this.state !== 'joined' || this.nudgeQueued) return;
+    this.nudgeQueued = true;
+    void this.single.idle('stabilize').then(() => {
+      const gapMs = this.config.stabilizeIntervalMs / NUDGE_ROUNDS_PER_PERIOD;
+      const waitMs = Math.max(0, this.lastNudgeAt + gapMs - this.clock.now());
+      if (this.state !== 'joined') {
+        this.nudgeQueued = false;
+        return;
+      }
+      this.nudgeTimer = this.clock.setTimeout(() => {
+        this.nudgeTimer = undefined;
+        this.nudgeQueued = false;
+        if (this.state !== 'joined') return;
+        this.lastNudgeAt = this.clock.now();
+        this.stabilize().catch((err: unknown) => this.log.warn('nudged stabilize failed', { error: describeError(err) }));
+      }, waitMs);
+    });
   }
 
   /**
@@ -342,6 +406,7 @@ export class ChordPeer {
    */
   suspect(peer: PeerRef): void {
     this.routes?.forgetOwner(peer);
+    this.fingerBackoff = 1;
     this.ring.suspect(peer);
   }
 
@@ -368,7 +433,6 @@ export class ChordPeer {
 
   private async runStabilize(): Promise<void> {
     const ring = this.ring;
-    this.stats.stabilizeRounds++;
     // Each failed attempt drops one entry, so r+1 attempts exhaust any list.
     for (let attempt = 0; attempt <= ring.r && this.state === 'joined'; attempt++) {
       let succ = ring.successors[0]!;
@@ -399,7 +463,9 @@ export class ChordPeer {
         succ = p;
       }
       if (this.state !== 'joined' || samePeer(succ, this.self)) return; // alone, nobody notified us yet
+      const before = ring.successors;
       ring.setSuccessors(mergeSuccessors(this.self, succ, view.successors, ring.r));
+      if (!sameList(before, ring.successors)) this.hintPredecessor();
       try {
         await this.probe.request(succ.addr, { type: 'notify', peer: this.self });
       } catch (err) {
@@ -409,11 +475,38 @@ export class ChordPeer {
     }
   }
 
+  /**
+   * A connection to `addr` dropped: if that is our successor or predecessor, check it now rather
+   * than at the next period (a crashed neighbour is then found in a round trip). The check itself
+   * decides; the dropped connection alone changes nothing.
+   */
+  private onConnectionLost(addr: string): void {
+    if (this.state !== 'joined') return;
+    if (this.ring.successors[0]?.addr === addr) this.nudge();
+    if (this.ring.predecessor?.addr === addr) {
+      this.checkPredecessor().catch((err: unknown) => this.log.debug('checkPredecessor after a dropped connection failed', { error: describeError(err) }));
+    }
+  }
+
+  /**
+   * Tells the predecessor our list changed, so it need not wait a whole period to copy it
+   * (fire and forget: a lost hint only means the ordinary period does the work).
+   */
+  private hintPredecessor(): void {
+    const pred = this.ring.predecessor;
+    if (!pred || samePeer(pred, this.self)) return;
+    this.probe.request(pred.addr, { type: 'successorsChanged' }).catch((err: unknown) => {
+      this.log.debug('successorsChanged hint not delivered', { to: describePeer(pred), error: describeError(err) });
+    });
+  }
+
   private async runFixFingers(): Promise<void> {
     if (this.state !== 'joined') return;
     const fingers = this.ring.fingers;
     const total = fingers.starts.length;
+    const firstBefore = fingers.get(0);
     const settled = fingers.fillUpTo(this.ring.successors[0]!);
+    if (!firstBefore || !samePeer(firstBefore, fingers.get(0))) this.fingerPassChanged = true;
     let i = this.fingerCursor < settled ? settled : this.fingerCursor;
     let remaining = total - settled; // visit every other finger at most once per call
     let budget = this.config.fingersPerRound;
@@ -423,12 +516,19 @@ export class ChordPeer {
       let next = i + 1;
       try {
         const found = await this.findSuccessor(fingers.starts[i]!);
+        const before = fingers.get(i);
+        if (!before || !samePeer(before, found.owner)) this.fingerPassChanged = true;
         next = fingers.fillRun(i, found.owner);
       } catch (err) {
         this.log.debug('finger lookup failed', { finger: i, error: describeError(err) });
       }
       remaining -= next - i;
       i = next;
+      if (i >= total) {
+        // A full pass over the table: back off when it found nothing new.
+        this.fingerBackoff = this.fingerPassChanged ? 1 : Math.min(FINGER_BACKOFF_MAX, this.fingerBackoff * 2);
+        this.fingerPassChanged = false;
+      }
     }
     this.fingerCursor = i >= total ? 0 : i;
   }

@@ -10,7 +10,8 @@ import type { Clock, TimerHandle } from './clock.js';
 
 /** One periodic step. */
 export interface PeriodicStep {
-  periodMs: number;
+  /** A fixed period, or a function read before each re-arm (a step that backs off when idle). */
+  periodMs: number | (() => number);
   run: () => Promise<void>;
 }
 
@@ -19,6 +20,7 @@ export class PeriodicSteps<Name extends string> {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly timers = new Map<Name, TimerHandle>();
+  private readonly runs = new Map<Name, number>();
   private active = false;
 
   constructor(components: { clock: Clock; log: Logger }) {
@@ -28,6 +30,11 @@ export class PeriodicSteps<Name extends string> {
 
   get running(): boolean {
     return this.active;
+  }
+
+  /** How many times the timer of `name` has fired since start (direct calls not counted). */
+  rounds(name: Name): number {
+    return this.runs.get(name) ?? 0;
   }
 
   /** Arms every step (no-op when already running). */
@@ -47,13 +54,14 @@ export class PeriodicSteps<Name extends string> {
   private arm(name: Name, step: PeriodicStep): void {
     const handle = this.clock.setTimeout(() => {
       this.timers.delete(name);
+      this.runs.set(name, (this.runs.get(name) ?? 0) + 1);
       step
         .run()
         .catch((err: unknown) => this.log.warn(`${name} failed`, { error: describeError(err) }))
         .finally(() => {
           if (this.active) this.arm(name, step);
         });
-    }, step.periodMs);
+    }, typeof step.periodMs === 'number' ? step.periodMs : step.periodMs());
     this.timers.set(name, handle);
   }
 }
@@ -71,5 +79,11 @@ export class SingleFlight<Name extends string> {
     const p = fn().finally(() => this.inflight.delete(name));
     this.inflight.set(name, p);
     return p;
+  }
+
+  /** The run of `name` in flight (settled, never rejecting), or a resolved promise when idle. */
+  idle(name: Name): Promise<void> {
+    const running = this.inflight.get(name);
+    return running ? running.then(() => undefined, () => undefined) : Promise.resolve();
   }
 }

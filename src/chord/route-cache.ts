@@ -70,19 +70,47 @@ export class RouteCache {
       this.insertedAt.set(same, this.inserts++);
       return;
     }
-    const kept = this.entries.filter((e) => !overlaps(e, route));
-    let pos = 0;
-    while (pos < kept.length && compareIds(kept[pos]!.owner.id, route.owner.id) < 0) pos++;
-    kept.splice(pos, 0, route);
-    this.insertedAt.set(route, this.inserts++);
-    if (kept.length > this.max) {
-      let oldest = 0;
-      for (let i = 1; i < kept.length; i++) {
-        if (this.insertedAt.get(kept[i]!)! < this.insertedAt.get(kept[oldest]!)!) oldest = i;
+    const entries = this.entries;
+    // Disjoint sorted ranges overlapping (start, end] are the run of owners inside it (starting
+    // at the first owner after start, cyclically) plus the entry just after that run when its
+    // range reaches over end. Nothing further can reach in without overlapping that entry.
+    const doomed: number[] = [];
+    const n = entries.length;
+    const first = this.lowerBound(route.start, true);
+    for (let c = 0; c < n; c++) {
+      const idx = (first + c) % n;
+      const e = entries[idx]!;
+      if (betweenRightIncl(route.start, e.owner.id, route.owner.id)) {
+        doomed.push(idx);
+        continue;
       }
-      kept.splice(oldest, 1);
+      if (inRange(e, route.owner.id)) doomed.push(idx);
+      break;
     }
-    this.entries = kept;
+    doomed.sort((a, b) => b - a);
+    for (const idx of doomed) entries.splice(idx, 1);
+    entries.splice(this.lowerBound(route.owner.id, false), 0, route);
+    this.insertedAt.set(route, this.inserts++);
+    if (entries.length > this.max) {
+      let oldest = 0;
+      for (let k = 1; k < entries.length; k++) {
+        if (this.insertedAt.get(entries[k]!)! < this.insertedAt.get(entries[oldest]!)!) oldest = k;
+      }
+      entries.splice(oldest, 1);
+    }
+  }
+
+  /** Index of the first owner >= id (> id when `strict`), or 0 past the end (wrap-around). */
+  private lowerBound(id: Id, strict: boolean): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareIds(this.entries[mid]!.owner.id, id);
+      if (c < 0 || (strict && c === 0)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === this.entries.length && strict ? 0 : lo;
   }
 
   /** Drops every entry naming `peer` as owner (it refused, failed or left). */
@@ -99,10 +127,4 @@ export class RouteCache {
 
 function inRange(e: CachedRoute, key: Id): boolean {
   return betweenRightIncl(e.start, key, e.owner.id);
-}
-
-/** True when the half-open ranges (a.start, a.owner] and (b.start, b.owner] share a point. */
-function overlaps(a: CachedRoute, b: CachedRoute): boolean {
-  // Two arcs meet iff one contains the other's end point, or they end at the same point.
-  return idEquals(a.owner.id, b.owner.id) || inRange(a, b.owner.id) || inRange(b, a.owner.id);
 }

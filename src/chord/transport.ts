@@ -18,6 +18,11 @@ export interface Transport {
    * Never resolves with an `error` response.
    */
   request(addr: string, req: Request, options?: RequestOptions): Promise<Response>;
+  /**
+   * Optional: calls `listener(addr)` when a connection to `addr` dropped without us closing it
+   * (the peer may have crashed). Only a hint to check sooner; returns unsubscribe.
+   */
+  onConnectionLost?(listener: (addr: string) => void): () => void;
 }
 
 /** What a peer exposes to the network: answers one request. Throwing a RingwireError is answered

@@ -25,6 +25,10 @@ const HELP = `chord: a Chord distributed hash table
   chord lookup KEY --via H:P [--json]              which peer owns KEY, and in how many hops
   chord ring --via H:P [--json]                    walk the ring along successors
 
+Every command that talks to a cluster takes its secret from CHORD_SECRET or --secret-file F, and
+TLS files from --tls-cert F --tls-key F (servers) and --tls-ca F (to verify servers).
+chord node also takes --max-connections N --hello-timeout-ms MS --frame-timeout-ms MS --max-in-flight N.
+
 Exit codes: 0 success, 1 error, 2 usage error, 3 key not found.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -76,6 +80,8 @@ function explain(err: unknown): string {
         return `${err.message}: the peer did not answer in time; it may be overloaded or the ring may still be stabilizing`;
       case ErrorCode.VERSION_MISMATCH:
         return `${err.message}: run the same ringwire version on every peer and client`;
+      case ErrorCode.AUTH_FAILED:
+        return `AUTH_FAILED: ${err.message}: give every peer, registry and client the same secret (CHORD_SECRET or --secret-file)`;
       default:
         return describeError(err);
     }

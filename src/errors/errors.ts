@@ -37,6 +37,8 @@ export const ErrorCode = Object.freeze({
   NOT_OWNER: 'NOT_OWNER',
   /** The component was closed while the operation was pending. */
   CLOSED: 'CLOSED',
+  /** The other side failed the cluster-secret challenge (wrong or missing secret on one side). */
+  AUTH_FAILED: 'AUTH_FAILED',
   /** Something that must not happen did: a broken invariant. */
   INTERNAL: 'INTERNAL',
 } as const);

@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { formatAddr } from '../net/peer-server.js';
 import { RegistryServer } from '../registry/registry-server.js';
 import { definedOnly } from '../util/options.js';
+import type { ClusterSecret, TlsConfig } from '../wire/index.js';
 import { connectionsPerWorker, openFileLimit } from './fd-budget.js';
 import { computeHealth, type Health } from './health.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -49,6 +50,15 @@ export interface ClusterInit {
   logLevel?: string;
 }
 
+/** What the host uses besides its settings. */
+export interface ClusterComponents {
+  log?: Logger;
+  /** The cluster secret: the registry and every peer require it (workers get it via workerData). */
+  secret?: ClusterSecret;
+  /** TLS for the registry and every peer (workers get the PEM bytes via workerData). */
+  tls?: TlsConfig;
+}
+
 export interface PeerEntry {
   id: string;
   addr: string;
@@ -68,8 +78,13 @@ export class ClusterHost {
   /** Workers that died, with their exit codes and the peers they took down (for the admin API). */
   readonly deadWorkers: Array<{ worker: number; code: number; peers: string[] }> = [];
 
-  constructor(components: { log?: Logger }, init: ClusterInit = {}) {
+  private readonly secret: ClusterSecret | undefined;
+  private readonly tls: TlsConfig | undefined;
+
+  constructor(components: ClusterComponents, init: ClusterInit = {}) {
     this.log = components.log ?? silentLogger;
+    this.secret = components.secret;
+    this.tls = components.tls;
     const peers = init.peers ?? CLUSTER_DEFAULTS.peers;
     this.init = {
       ...CLUSTER_DEFAULTS,
@@ -77,7 +92,7 @@ export class ClusterHost {
       stabilizeMs: Math.min(2000, Math.max(250, Math.round(peers * CLUSTER_DEFAULTS.stabilizeMsPerPeer))),
       ...definedOnly(init),
     } as Required<ClusterInit>;
-    this.registry = new RegistryServer({ log: this.log.child({ component: 'registry' }) }, {});
+    this.registry = new RegistryServer({ log: this.log.child({ component: 'registry' }) }, { secret: this.secret, tls: this.tls });
   }
 
   /** Starts the registry, the workers and the first `peers` peers; resolves when all have joined. */
@@ -89,6 +104,8 @@ export class ClusterHost {
         new WorkerHandle(w, {
           logLevel: this.init.logLevel,
           poolMaxConnections: connectionsPerWorker(this.init.workers, openFileLimit()),
+          secret: this.secret,
+          tls: this.tls,
           onExit: (h, code) => this.onWorkerExit(h, code),
         }),
       );

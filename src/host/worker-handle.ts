@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, RingwireError, isErrorCode } from '../errors/errors.js';
 import type { PeerMetricsSample, PoolMetricsSample } from '../metrics/peer-metrics.js';
+import type { ClusterSecret, TlsConfig } from '../wire/index.js';
 import type { PeerSnapshot, PeerSpec, WorkerCommand, WorkerReply } from './worker-protocol.js';
 
 const WORKER_URL = new URL('../../workers/peer-worker.js', import.meta.url);
@@ -21,9 +22,16 @@ export class WorkerHandle {
   /** Addresses of the peers this worker hosts. */
   readonly peers = new Set<string>();
 
-  constructor(index: number, init: { logLevel: string; poolMaxConnections: number; onExit: (w: WorkerHandle, code: number) => void }) {
+  constructor(
+    index: number,
+    init: { logLevel: string; poolMaxConnections: number; secret?: ClusterSecret | undefined; tls?: TlsConfig | undefined; onExit: (w: WorkerHandle, code: number) => void },
+  ) {
     this.index = index;
-    this.worker = new Worker(WORKER_URL, { workerData: { index, logLevel: init.logLevel, poolMaxConnections: init.poolMaxConnections, pretty: process.stderr.isTTY === true } });
+    // The secret travels as bytes in workerData (never argv or env of a child, never logged).
+    const secret = init.secret?.exportBytes();
+    this.worker = new Worker(WORKER_URL, {
+      workerData: { index, logLevel: init.logLevel, poolMaxConnections: init.poolMaxConnections, pretty: process.stderr.isTTY === true, ...(secret ? { secret } : {}), ...(init.tls ? { tls: init.tls } : {}) },
+    });
     this.worker.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.seq);
       if (!p) return;

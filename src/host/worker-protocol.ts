@@ -30,6 +30,8 @@ export interface PeerSnapshot {
   fingers: (string | null)[];
   keys: number;
   stored: number;
+  /** Timer-driven stabilize rounds since the peer started (its own count of periods). */
+  stabilizeRounds?: number;
 }
 
 export type WorkerCommand =

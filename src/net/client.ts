@@ -5,7 +5,7 @@
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import { expectReply, type Info, type PeerRef, type Request, type Response } from '../protocol/messages.js';
 import { idEquals, keyId, type Id } from '../ring/index.js';
-import { ConnectionPool } from '../wire/index.js';
+import { ConnectionPool, type ClusterSecret, type TlsConfig } from '../wire/index.js';
 
 export const CLIENT_DEFAULTS = Object.freeze({
   requestTimeoutMs: 5000, // client operations include a lookup and replication at the owner
@@ -21,6 +21,10 @@ export interface ClientInit {
    * both, or to check routing itself). @default true
    */
   routeCache?: boolean;
+  /** The cluster secret: peers that cannot prove they share it are refused (AUTH_FAILED). */
+  secret?: ClusterSecret;
+  /** TLS (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 const encoder = new TextEncoder();
@@ -49,6 +53,8 @@ export class RingClient {
         self: null,
         requestTimeoutMs: this.requestTimeoutMs,
         connectTimeoutMs: init.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
+        secret: init.secret,
+        tls: init.tls,
       },
     );
   }

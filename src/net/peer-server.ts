@@ -9,7 +9,7 @@ import type { RequestHandler } from '../chord/transport.js';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, type Hello, type HelloAck, type PeerRef } from '../protocol/messages.js';
-import { formatAddr, listenOn, serveConnection, type ServedConnection } from '../wire/index.js';
+import { createListener, formatAddr, listenOn, serveConnection, type ClusterSecret, type ServedConnection, type TlsConfig } from '../wire/index.js';
 import { definedOnly } from '../util/options.js';
 import { idToHex } from '../ring/index.js';
 
@@ -23,6 +23,14 @@ export interface PeerServerInit {
   maxFrameBytes?: number;
   helloTimeoutMs?: number;
   maxConnections?: number;
+  /** An incomplete frame stalled this long closes the connection. @default SERVE_DEFAULTS.frameTimeoutMs */
+  frameTimeoutMs?: number;
+  /** Requests per connection handled at once (back-pressure beyond). @default SERVE_DEFAULTS.maxInFlight */
+  maxInFlight?: number;
+  /** The cluster secret clients must prove they know; unset: none. */
+  secret?: ClusterSecret;
+  /** With a cert and key: accept TLS only (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 /** What the server tracks per accepted socket, to pick whom to evict at the connection limit. */
@@ -43,7 +51,7 @@ export class PeerServer {
   /** Monotonic clock for accept order and activity (ties impossible, unlike Date.now()). */
   private seq = 0;
   private log: Logger;
-  private readonly init: Required<PeerServerInit>;
+  private readonly init: { maxFrameBytes: number; helloTimeoutMs: number; maxConnections: number } & PeerServerInit;
   private handler: RequestHandler | undefined;
   private self: PeerRef | null = null;
 
@@ -54,7 +62,7 @@ export class PeerServer {
     this.log = components.log ?? silentLogger;
     this.onRefuse = components.onRefuse;
     this.init = { ...PEER_SERVER_DEFAULTS, ...definedOnly(init) };
-    this.server = net.createServer((socket) => this.accept(socket));
+    this.server = createListener((socket) => this.accept(socket), init.tls, (err) => this.log.warn('TLS handshake failed', { err: err.message }));
     this.server.on('error', (err) => this.log.error('listener error', { err: err.message }));
   }
 
@@ -120,6 +128,9 @@ export class PeerServer {
       },
       maxFrameBytes: this.init.maxFrameBytes,
       helloTimeoutMs: this.init.helloTimeoutMs,
+      frameTimeoutMs: this.init.frameTimeoutMs,
+      maxInFlight: this.init.maxInFlight,
+      secret: this.init.secret,
       log: this.log,
       onRefuse: this.onRefuse,
     });

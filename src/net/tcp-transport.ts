@@ -6,7 +6,7 @@ import type { Random } from '../chord/clock.js';
 import type { RequestOptions, Transport } from '../chord/transport.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { PeerRef, Request, Response } from '../protocol/messages.js';
-import { ConnectionPool, type PoolStats } from '../wire/index.js';
+import { ConnectionPool, type ClusterSecret, type PoolStats, type TlsConfig } from '../wire/index.js';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 
 export interface TcpTransportInit {
@@ -21,6 +21,10 @@ export interface TcpTransportInit {
    * close() leaves it open for the others. Its connections announce no peer in their hello.
    */
   sharedPool?: ConnectionPool;
+  /** The cluster secret every connection authenticates with; unset: none. */
+  secret?: ClusterSecret;
+  /** TLS (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 export class TcpTransport implements Transport {
@@ -32,7 +36,7 @@ export class TcpTransport implements Transport {
     this.ownsPool = init.sharedPool === undefined;
     this.pool = init.sharedPool ?? new ConnectionPool(
       { log: components.log ?? silentLogger, random: components.random },
-      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections },
+      { self: init.self, requestTimeoutMs: init.requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections, secret: init.secret, tls: init.tls },
     );
   }
 
@@ -47,6 +51,10 @@ export class TcpTransport implements Transport {
    */
   stats(): PoolStats | null {
     return this.ownsPool ? this.pool.stats() : null;
+  }
+
+  onConnectionLost(listener: (addr: string) => void): () => void {
+    return this.pool.onConnectionLost(listener);
   }
 
   /** Closes every connection (of an own pool; a shared pool stays open); later requests fail with CLOSED. */

@@ -15,6 +15,7 @@ import type { ConnectionPool } from '../wire/index.js';
 import { RegistryClient, bootstrapFromRegistry } from '../registry/index.js';
 import { composeHandler } from '../store/peer-handler.js';
 import { PeerCounters, countRequests, type PeerMetricsSample } from '../metrics/peer-metrics.js';
+import type { ClusterSecret, TlsConfig } from '../wire/index.js';
 
 export const NODE_DEFAULTS = Object.freeze({
   host: '127.0.0.1', // loopback unless told otherwise: a peer is not exposed by accident
@@ -45,6 +46,24 @@ export interface PeerNodeInit {
   maxFrameBytes?: number;
   /** Cap on this peer's open outgoing connections (0 = none): dense hosts share one fd limit. */
   maxConnections?: number;
+  /** Cap on open incoming connections; one more drops the longest-idle. @default PEER_SERVER_DEFAULTS.maxConnections */
+  maxIncomingConnections?: number;
+  /** A client that has not completed its hello by then is dropped. @default PEER_SERVER_DEFAULTS.helloTimeoutMs */
+  helloTimeoutMs?: number;
+  /** An incomplete frame stalled this long closes its connection. @default SERVE_DEFAULTS.frameTimeoutMs */
+  frameTimeoutMs?: number;
+  /** Requests per incoming connection handled at once (back-pressure beyond). @default SERVE_DEFAULTS.maxInFlight */
+  maxInFlight?: number;
+  /**
+   * The cluster secret: every connection, in and out (peers, registry), runs the HMAC challenge;
+   * peers without it can neither join through us nor read from us. Unset: none.
+   */
+  secret?: ClusterSecret;
+  /**
+   * TLS: with cert and key this peer accepts TLS only; its outgoing connections (peers, registry)
+   * speak TLS and verify certificates against `ca`. Unset: plain TCP.
+   */
+  tls?: TlsConfig;
 }
 
 export interface PeerNodeComponents {
@@ -69,6 +88,8 @@ export class PeerNode {
   private readonly random: Random;
   private registryClient: RegistryClient | undefined;
   private closed = false;
+  private secret: ClusterSecret | undefined;
+  private tls: TlsConfig | undefined;
 
   private readonly counters: PeerCounters;
   private readonly replicas: number;
@@ -102,7 +123,18 @@ export class PeerNode {
     const random = components.random ?? Math.random;
     const baseLog = components.log ?? silentLogger;
     const counters = new PeerCounters();
-    const server = new PeerServer({ log: baseLog.child({ component: 'server' }), onRefuse: (code) => counters.frameRefused(code) }, { maxFrameBytes: init.maxFrameBytes });
+    const server = new PeerServer(
+      { log: baseLog.child({ component: 'server' }), onRefuse: (code) => counters.frameRefused(code) },
+      {
+        maxFrameBytes: init.maxFrameBytes,
+        maxConnections: init.maxIncomingConnections,
+        helloTimeoutMs: init.helloTimeoutMs,
+        frameTimeoutMs: init.frameTimeoutMs,
+        maxInFlight: init.maxInFlight,
+        secret: init.secret,
+        tls: init.tls,
+      },
+    );
     const port = await server.listen(host, init.port);
     const addr = formatAddr(host, port);
     const id = init.id ?? peerIdForAddr(addr);
@@ -115,6 +147,8 @@ export class PeerNode {
       maxFrameBytes: init.maxFrameBytes,
       maxConnections: init.maxConnections,
       ...(components.sharedPool ? { sharedPool: components.sharedPool } : {}),
+      secret: init.secret,
+      tls: init.tls,
     });
     const stabilizeMs = init.stabilizeMs ?? CHORD_DEFAULTS.stabilizeIntervalMs;
     const chord = new ChordPeer(
@@ -144,6 +178,8 @@ export class PeerNode {
     chord.onChange(() => counters.ringChanges++);
     const replicas = init.replicas ?? STORE_DEFAULTS.replicas;
     const node = new PeerNode({ self, chord, store, server, transport, log, random, counters, replicas });
+    node.secret = init.secret;
+    node.tls = init.tls;
     try {
       if (init.join) await node.joinWithRetry(init.join);
       else if (init.registry) await node.joinThroughRegistry(init.registry);
@@ -175,7 +211,7 @@ export class PeerNode {
       connectionsIn: this.server.connectionCount(),
       connectionsOut: pool?.open ?? 0,
       reconnects: pool?.reconnects ?? 0,
-      stabilizeRounds: this.chord.stats.stabilizeRounds,
+      stabilizeRounds: this.chord.stabilizeRounds,
       keys,
       records: this.store.recordCount(),
       bytes: this.store.storedBytes(),
@@ -190,7 +226,8 @@ export class PeerNode {
         await this.chord.join(bootstrap);
         return;
       } catch (err) {
-        if (attempt >= NODE_DEFAULTS.joinAttempts) {
+        // A wrong or missing cluster secret does not fix itself: say so at once instead of retrying.
+        if (attempt >= NODE_DEFAULTS.joinAttempts || causedBy(err, ErrorCode.AUTH_FAILED)) {
           throw new RingwireError(ErrorCode.JOIN_FAILED, `could not join through ${bootstrap}: ${describeError(err)}`, { cause: err });
         }
         this.log.warn('join attempt failed, retrying', { attempt, err: describeError(err) });
@@ -208,6 +245,8 @@ export class PeerNode {
     const via = await bootstrapFromRegistry(registry, this.self.id, (addr) => this.chord.join(addr), {
       self: this.self,
       log: this.log.child({ component: 'bootstrap' }),
+      ...(this.secret !== undefined ? { secret: this.secret } : {}),
+      ...(this.tls !== undefined ? { tls: this.tls } : {}),
     });
     if (via === null) {
       this.log.info('registry knows no live peer: creating a new ring', { registry });
@@ -217,7 +256,7 @@ export class PeerNode {
 
   /** Stays registered (reconnecting with backoff by itself) until leave/crash/close. */
   private async register(registry: string): Promise<void> {
-    const client = new RegistryClient({ log: this.log.child({ component: 'registry-client' }), random: this.random }, { registry, self: this.self });
+    const client = new RegistryClient({ log: this.log.child({ component: 'registry-client' }), random: this.random }, { registry, self: this.self, secret: this.secret, tls: this.tls });
     this.registryClient = client;
     await client.start({ background: true });
   }
@@ -257,4 +296,12 @@ export class PeerNode {
     await this.transport.close();
     await this.server.close();
   }
+}
+
+/** True when `err` or any error in its cause chain carries `code`. */
+function causedBy(err: unknown, code: ErrorCode): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof RingwireError && e.code === code) return true;
+  }
+  return false;
 }

@@ -27,8 +27,11 @@ export interface StoredRecord {
 }
 
 // --- connection setup ---
-export interface Hello { type: 'hello'; version: number; peer: PeerRef | null }
-export interface HelloAck { type: 'helloAck'; version: number; peer: PeerRef | null }
+/** `nonce` (and `proof` in the ack) are set only with a cluster secret (wire/auth.ts); empty otherwise. */
+export interface Hello { type: 'hello'; version: number; peer: PeerRef | null; nonce?: Uint8Array }
+export interface HelloAck { type: 'helloAck'; version: number; peer: PeerRef | null; nonce?: Uint8Array; proof?: Uint8Array }
+/** The client's answer to the server's challenge, right after the helloAck (request id 0). */
+export interface AuthProof { type: 'authProof'; proof: Uint8Array }
 export interface ErrorReply { type: 'error'; code: string; message: string }
 
 // --- chord ---
@@ -79,12 +82,16 @@ export interface Sample { type: 'sample'; count: number }
 export interface Members { type: 'members' }
 export interface PeerList { type: 'peerList'; peers: PeerRef[] }
 
+// --- fault tolerance ---
+export interface SuccessorsChanged { type: 'successorsChanged' }
+
 /** Messages that open a request (sent by the connecting side). */
 export type Request =
   | Ping | GetState | Notify | FindSuccessor | Leave | GetInfo
   | Lookup | Put | Get | Delete
   | OwnerWrite | Replicate | Read
-  | Register | Deregister | Sample | Members;
+  | Register | Deregister | Sample | Members
+  | SuccessorsChanged;
 
 /** Messages that answer a request. */
 export type Response =
@@ -93,7 +100,7 @@ export type Response =
   | OwnerWriteReply | ReadReply | PeerList;
 
 /** Any Envelope body. */
-export type Message = Hello | HelloAck | Request | Response;
+export type Message = Hello | HelloAck | AuthProof | Request | Response;
 
 export type MessageType = Message['type'];
 
@@ -101,6 +108,7 @@ const REQUEST_TYPES: ReadonlySet<string> = new Set<Request['type']>([
   'ping', 'getState', 'notify', 'findSuccessor', 'leave', 'getInfo',
   'lookup', 'put', 'get', 'delete', 'ownerWrite', 'replicate', 'read',
   'register', 'deregister', 'sample', 'members',
+  'successorsChanged',
 ]);
 
 /** True when `msg` opens a request (as opposed to answering one or setting up a connection). */

@@ -15,7 +15,7 @@ import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { expectReply, type PeerRef, type Request, type Response } from '../protocol/messages.js';
 import { idToHex } from '../ring/index.js';
-import { Connection, backoffDelayMs, parseAddr, validatePeerRef, type Jitter } from '../wire/index.js';
+import { Connection, backoffDelayMs, parseAddr, validatePeerRef, type ClusterSecret, type Jitter, type TlsConfig } from '../wire/index.js';
 import { peersOf, queryRegistryOnce } from './registry-query.js';
 
 /** Defaults of RegistryClient, by name. */
@@ -56,6 +56,10 @@ export interface RegistryClientInit {
   connectTimeoutMs?: number;
   /** @default REGISTRY_CLIENT_DEFAULTS.requestTimeoutMs */
   requestTimeoutMs?: number;
+  /** The cluster secret the registry connection authenticates with; unset: none. */
+  secret?: ClusterSecret;
+  /** TLS (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 /** Events of a RegistryClient. */
@@ -89,6 +93,9 @@ export class RegistryClient extends EventEmitter<RegistryClientEvents> {
   private registeredCount = 0;
   private lastDropError: RingwireError | undefined;
 
+  private readonly secret: ClusterSecret | undefined;
+  private readonly tls: TlsConfig | undefined;
+
   constructor(components: RegistryClientComponents, init: RegistryClientInit) {
     super();
     validatePeerRef(init.self, 'self');
@@ -100,6 +107,8 @@ export class RegistryClient extends EventEmitter<RegistryClientEvents> {
     this.random = components.random ?? Math.random;
     this.clock = components.clock ?? systemClock;
     this.registryAddr = init.registry;
+    this.secret = init.secret;
+    this.tls = init.tls;
     this.heartbeatMs = positive(init.heartbeatMs ?? REGISTRY_CLIENT_DEFAULTS.heartbeatMs, 'heartbeatMs');
     this.backoff = {
       baseMs: init.backoff?.baseMs ?? REGISTRY_CLIENT_DEFAULTS.backoff.baseMs,
@@ -217,6 +226,8 @@ export class RegistryClient extends EventEmitter<RegistryClientEvents> {
       connectTimeoutMs: this.connectTimeoutMs,
       requestTimeoutMs: this.requestTimeoutMs,
       log: this.log,
+      ...(this.secret !== undefined ? { secret: this.secret } : {}),
+      ...(this.tls !== undefined ? { tls: this.tls } : {}),
     });
     try {
       if (this.phase !== 'running') throw new RingwireError(ErrorCode.CLOSED, 'registry client stopped');

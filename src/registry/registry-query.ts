@@ -8,7 +8,7 @@
 import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { expectReply, type PeerRef, type Request, type Response } from '../protocol/messages.js';
-import { Connection, validatePeerRef } from '../wire/index.js';
+import { Connection, validatePeerRef, type ClusterSecret, type TlsConfig } from '../wire/index.js';
 
 /** Defaults of a one-shot registry query, by name. */
 export const REGISTRY_QUERY_DEFAULTS = Object.freeze({
@@ -28,6 +28,10 @@ export interface RegistryQueryInit {
   requestTimeoutMs?: number;
   /** @default silentLogger */
   log?: Logger;
+  /** The cluster secret to authenticate with; unset: none. */
+  secret?: ClusterSecret;
+  /** TLS (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 /**
@@ -43,6 +47,8 @@ export async function queryRegistryOnce(registryAddr: string, req: Request, init
       connectTimeoutMs: init.connectTimeoutMs ?? REGISTRY_QUERY_DEFAULTS.connectTimeoutMs,
       requestTimeoutMs: init.requestTimeoutMs ?? REGISTRY_QUERY_DEFAULTS.requestTimeoutMs,
       log: init.log ?? silentLogger,
+      ...(init.secret !== undefined ? { secret: init.secret } : {}),
+      ...(init.tls !== undefined ? { tls: init.tls } : {}),
     });
   } catch (err) {
     const code = err instanceof RingwireError ? err.code : ErrorCode.UNREACHABLE;

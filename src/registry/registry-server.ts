@@ -17,7 +17,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, expectReply, type PeerRef, type Request, type Response } from '../protocol/messages.js';
 import { idToHex } from '../ring/index.js';
 import { definedOnly } from '../util/options.js';
-import { ConnectionPool, formatAddr, listenOn, serveConnection, validatePeerRef } from '../wire/index.js';
+import { ConnectionPool, createListener, formatAddr, listenOn, serveConnection, validatePeerRef, type ClusterSecret, type TlsConfig } from '../wire/index.js';
 import { Membership } from './membership.js';
 
 /** Defaults of RegistryServer, by name. */
@@ -56,6 +56,13 @@ export interface RegistryServerInit {
   verifyTimeoutMs?: number;
   /** @default REGISTRY_SERVER_DEFAULTS.maxSampleCount */
   maxSampleCount?: number;
+  /**
+   * The cluster secret: clients must prove they know it, and a registering peer's address is
+   * verified with it too (a peer outside the cluster is never handed out). Unset: none.
+   */
+  secret?: ClusterSecret;
+  /** With a cert and key: accept TLS only; its `ca` also verifies registering peers dialled back. */
+  tls?: TlsConfig;
 }
 
 /** Per-connection state: the owner of the registrations made on it. */
@@ -74,7 +81,8 @@ export class RegistryServer {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly random: Random;
-  private readonly opts: Required<RegistryServerInit>;
+  private readonly opts: Required<Omit<RegistryServerInit, 'secret' | 'tls'>>;
+  private readonly secret: ClusterSecret | undefined;
   private readonly server: net.Server;
   private readonly conns = new Set<ConnState>();
   private readonly table = new Membership<ConnState>();
@@ -87,7 +95,9 @@ export class RegistryServer {
     this.clock = components.clock ?? systemClock;
     this.log = (components.log ?? silentLogger).child({ component: 'registry' });
     this.random = components.random ?? Math.random;
-    this.opts = { ...REGISTRY_SERVER_DEFAULTS, ...definedOnly(init) };
+    const { secret, tls, ...rest } = init;
+    this.secret = secret;
+    this.opts = { ...REGISTRY_SERVER_DEFAULTS, ...definedOnly(rest) };
     for (const key of ['heartbeatTimeoutMs', 'helloTimeoutMs', 'verifyTimeoutMs', 'maxSampleCount'] as const) {
       const v = this.opts[key];
       if (!Number.isFinite(v) || v <= 0) throw new RingwireError(ErrorCode.INVALID_REQUEST, `${key} must be a positive number, got ${v}`);
@@ -102,9 +112,11 @@ export class RegistryServer {
         connectTimeoutMs: this.opts.verifyTimeoutMs,
         maxFrameBytes: this.opts.maxFrameBytes,
         backoff: { baseMs: 0, maxMs: 0 },
+        secret,
+        tls,
       },
     );
-    this.server = net.createServer((socket) => this.accept(socket));
+    this.server = createListener((socket) => this.accept(socket), tls, (err) => this.log.warn('TLS handshake failed', { err: err.message }));
     this.server.on('error', (err) => this.log.error('listener error', { err: err.message }));
   }
 
@@ -178,6 +190,7 @@ export class RegistryServer {
       },
       maxFrameBytes: this.opts.maxFrameBytes,
       helloTimeoutMs: this.opts.helloTimeoutMs,
+      secret: this.secret,
       log: this.log,
     });
     void served.closed.then(() => this.onClosed(conn));

@@ -6,7 +6,6 @@
  * Request ids are uint32 and wrap; 0 is reserved for the hello exchange and for connection-level
  * errors the server sends before closing, so an answer with id 0 never matches a request.
  */
-import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { ErrorCode, RemoteError, RingwireError, isErrorCode } from '../errors/errors.js';
 import { silentLogger } from '../log/logger.js';
@@ -14,6 +13,8 @@ import type { Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, isRequest } from '../protocol/messages.js';
 import type { ErrorReply, Message, PeerRef, Request, Response } from '../protocol/messages.js';
 import { parseAddr, validatePeerRef } from './address.js';
+import { clientProof, newNonce, proofMatches, serverProof, type ClusterSecret } from './auth.js';
+import { dial, type TlsConfig } from './tls.js';
 import { MAX_REQ_ID } from './codec.js';
 import { FRAME_DEFAULTS, checkMaxFrameBytes } from './frame.js';
 import { FramedSocket } from './framed-socket.js';
@@ -42,6 +43,13 @@ export interface ConnectInit {
   log?: Logger;
   /** Aborting it before the helloAck rejects the connect with CLOSED (a pool shutting down). */
   signal?: AbortSignal;
+  /**
+   * The cluster secret: the hello becomes a mutual challenge-response (wire/auth.ts) and a peer
+   * that cannot prove it knows the same secret is refused with AUTH_FAILED. Unset: plain hello.
+   */
+  secret?: ClusterSecret;
+  /** Speak TLS, verifying the server's certificate (wire/tls.ts); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 /** Per-request options (the same shape as the chord Transport's). */
@@ -91,6 +99,9 @@ export class Connection {
   /** Why requests fail from now on; set when the connection goes down. */
   private closeReason: RingwireError | null = null;
   private peer: PeerRef | null = null;
+  private readonly secret: ClusterSecret | undefined;
+  /** Our challenge in the hello (with a secret). */
+  private nonce: Uint8Array | undefined;
 
   /**
    * Opens a TCP connection to `addr` (`host:port`), sends a hello carrying PROTOCOL_VERSION and
@@ -107,22 +118,23 @@ export class Connection {
     }
     try {
       const connectTimeoutMs = checkTimeout(init.connectTimeoutMs ?? CONNECTION_DEFAULTS.connectTimeoutMs, 'connectTimeoutMs');
-      const socket = netConnect({ host: hp.host, port: hp.port });
-      return new Connection(addr, socket, init).start(init.self, connectTimeoutMs, init.signal);
+      const { socket, readyEvent } = dial(hp.host, hp.port, init.tls);
+      return new Connection(addr, socket, init, readyEvent).start(init.self, connectTimeoutMs, init.signal);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private constructor(addr: string, socket: Socket, init: ConnectInit) {
+  private constructor(addr: string, socket: Socket, init: ConnectInit, readyEvent: 'connect' | 'secureConnect') {
     this.addr = addr;
     this.log = (init.log ?? silentLogger).child({ component: 'wire.connection', remote: addr });
     this.requestTimeoutMs = checkTimeout(init.requestTimeoutMs ?? CONNECTION_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs');
+    this.secret = init.secret;
     const maxFrameBytes = checkMaxFrameBytes(init.maxFrameBytes ?? CONNECTION_DEFAULTS.maxFrameBytes);
     this.closed = new Promise<void>((resolve) => {
       this.resolveClosed = resolve;
     });
-    socket.once('connect', () => {
+    socket.once(readyEvent, () => {
       this.tcpConnected = true;
     });
     this.framed = new FramedSocket(socket, { maxFrameBytes, log: this.log }, {
@@ -202,7 +214,8 @@ export class Connection {
       }, connectTimeoutMs);
       this.handshake = { resolve, reject, timer };
       try {
-        this.framed.send(0, { type: 'hello', version: PROTOCOL_VERSION, peer: self });
+        if (this.secret !== undefined) this.nonce = newNonce();
+        this.framed.send(0, { type: 'hello', version: PROTOCOL_VERSION, peer: self, ...(this.nonce ? { nonce: this.nonce } : {}) });
       } catch (err) {
         this.fail(err instanceof RingwireError ? err : new RingwireError(ErrorCode.INTERNAL, String(err)));
       }
@@ -230,7 +243,7 @@ export class Connection {
       this.closeReason = new RingwireError(isErrorCode(msg.code) ? msg.code : ErrorCode.CONNECTION_LOST, `${this.addr} dropped the connection: ${msg.message}`);
       return;
     }
-    if (isRequest(msg) || msg.type === 'hello' || msg.type === 'helloAck') {
+    if (isRequest(msg) || msg.type === 'hello' || msg.type === 'helloAck' || msg.type === 'authProof') {
       this.fail(new RingwireError(ErrorCode.PROTOCOL_ERROR, `${this.addr} sent an unexpected ${msg.type}`));
       return;
     }
@@ -265,6 +278,19 @@ export class Connection {
     } catch (err) {
       this.fail(new RingwireError(ErrorCode.PROTOCOL_ERROR, `${this.addr} sent a bad helloAck: ${(err as Error).message}`));
       return;
+    }
+    if (this.secret !== undefined && this.nonce !== undefined) {
+      const serverNonce = msg.nonce ?? new Uint8Array(0);
+      if (serverNonce.length === 0 || !proofMatches(serverProof(this.secret, this.nonce, serverNonce), msg.proof)) {
+        this.fail(new RingwireError(ErrorCode.AUTH_FAILED, `${this.addr} did not prove it knows the cluster secret (it runs without one, or with a different one)`));
+        return;
+      }
+      try {
+        this.framed.send(0, { type: 'authProof', proof: clientProof(this.secret, this.nonce, serverNonce) });
+      } catch (err) {
+        this.fail(err instanceof RingwireError ? err : new RingwireError(ErrorCode.INTERNAL, String(err)));
+        return;
+      }
     }
     this.peer = msg.peer;
     this.open = true;

@@ -16,5 +16,7 @@ export type { ConnectInit, RequestOptions } from './connection.js';
 export { SERVE_DEFAULTS, serveConnection } from './serve.js';
 export type { RequestContext, ServeInit, ServedConnection } from './serve.js';
 export { POOL_DEFAULTS, ConnectionPool } from './pool.js';
+export { ClusterSecret } from './auth.js';
+export { createListener, type TlsConfig } from './tls.js';
 export type { PoolComponents, PoolInit, PoolStats } from './pool.js';
 export { formatAddr, listenOn } from './listen.js';

@@ -19,6 +19,8 @@ import type { BackoffOptions, RandomSource } from './backoff.js';
 import { CONNECTION_DEFAULTS, Connection } from './connection.js';
 import type { RequestOptions } from './connection.js';
 import { checkMaxFrameBytes } from './frame.js';
+import type { ClusterSecret } from './auth.js';
+import type { TlsConfig } from './tls.js';
 
 /** Defaults of ConnectionPool, by name. */
 export const POOL_DEFAULTS = Object.freeze({
@@ -66,6 +68,10 @@ export interface PoolInit {
   maxConnections?: number;
   /** @default POOL_DEFAULTS.idleTimeoutMs */
   idleTimeoutMs?: number;
+  /** The cluster secret every connection authenticates with (see Connection); unset: none. */
+  secret?: ClusterSecret;
+  /** TLS for every connection (see Connection); unset: plain TCP. */
+  tls?: TlsConfig;
 }
 
 /** Counters since the pool was made. */
@@ -106,9 +112,12 @@ export class ConnectionPool {
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly maxFrameBytes: number;
+  private readonly secret: ClusterSecret | undefined;
+  private readonly tls: TlsConfig | undefined;
   private readonly backoff: BackoffOptions;
   private readonly entries = new Map<string, Entry>();
   private readonly counters = { connects: 0, reconnects: 0, failures: 0, fastFailures: 0, evictions: 0 };
+  private readonly lostListeners = new Set<(addr: string) => void>();
   private readonly maxConnections: number;
   private readonly idleTimeoutMs: number;
   private sweeper: ReturnType<typeof setInterval> | null = null;
@@ -124,6 +133,8 @@ export class ConnectionPool {
     this.requestTimeoutMs = init.requestTimeoutMs ?? POOL_DEFAULTS.requestTimeoutMs;
     this.connectTimeoutMs = init.connectTimeoutMs ?? POOL_DEFAULTS.connectTimeoutMs;
     this.maxFrameBytes = init.maxFrameBytes ?? POOL_DEFAULTS.maxFrameBytes;
+    this.secret = init.secret;
+    this.tls = init.tls;
     this.backoff = { ...POOL_DEFAULTS.backoff, ...init.backoff };
     this.maxConnections = init.maxConnections ?? POOL_DEFAULTS.maxConnections;
     this.idleTimeoutMs = init.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs;
@@ -276,6 +287,8 @@ export class ConnectionPool {
         maxFrameBytes: this.maxFrameBytes,
         log: this.log,
         signal: this.shutdown.signal,
+        ...(this.secret !== undefined ? { secret: this.secret } : {}),
+        ...(this.tls !== undefined ? { tls: this.tls } : {}),
       });
       entry.connecting = null;
       if (this.isClosed) {
@@ -306,11 +319,29 @@ export class ConnectionPool {
     }
   }
 
+  /**
+   * Calls `listener(addr)` whenever an open connection is dropped by the other side or the network
+   * (not when this pool closes it: idle, capacity, shutdown). A hint that the peer may be gone,
+   * for layers that would rather check now than at their next period. Returns unsubscribe.
+   */
+  onConnectionLost(listener: (addr: string) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
   /** A dropped connection is forgotten so the next request reconnects. */
   private forget(addr: string, entry: Entry, conn: Connection): void {
     if (entry.conn === conn) {
       entry.conn = null;
       this.log.debug('connection dropped', { remote: addr });
+      if (this.isClosed) return;
+      for (const listener of this.lostListeners) {
+        try {
+          listener(addr);
+        } catch (err) {
+          this.log.warn('connection-lost listener threw', { err: String(err) });
+        }
+      }
     }
   }
 

@@ -14,6 +14,7 @@ import type { Logger } from '../log/logger.js';
 import { PROTOCOL_VERSION, isRequest } from '../protocol/messages.js';
 import type { Hello, HelloAck, Message, PeerRef, Request, Response } from '../protocol/messages.js';
 import { validatePeerRef } from './address.js';
+import { clientProof, isNonce, newNonce, proofMatches, serverProof, type ClusterSecret } from './auth.js';
 import { FRAME_DEFAULTS, checkMaxFrameBytes } from './frame.js';
 import { FramedSocket } from './framed-socket.js';
 
@@ -64,6 +65,12 @@ export interface ServeInit {
   log?: Logger;
   /** Called with the error code each time a client is refused (metrics count them by reason). */
   onRefuse?: (code: string) => void;
+  /**
+   * The cluster secret: a client must answer the challenge in the hello exchange (wire/auth.ts)
+   * before any request is handled; one without the secret, or with another, gets AUTH_FAILED and
+   * is disconnected. Unset: any client that speaks the protocol is served.
+   */
+  secret?: ClusterSecret;
 }
 
 /** A handle on one served connection, so the owning server can track and close it. */
@@ -78,7 +85,7 @@ export interface ServedConnection {
   close(): Promise<void>;
 }
 
-type State = 'awaiting-hello' | 'hello-pending' | 'open' | 'closing';
+type State = 'awaiting-hello' | 'hello-pending' | 'awaiting-proof' | 'open' | 'closing';
 
 /**
  * Serves the protocol on an accepted socket (from `net.createServer`). Returns at once; the
@@ -111,6 +118,8 @@ class ServerConnection implements ServedConnection {
   private waiting: Array<[number, Request]> = [];
   /** True while we paused the socket for back-pressure. */
   private paused = false;
+  /** With a secret: the client's proof we expect after our helloAck. */
+  private expectedProof: Uint8Array | undefined;
 
   constructor(socket: Socket, init: ServeInit) {
     this.init = init;
@@ -176,6 +185,9 @@ class ServerConnection implements ServedConnection {
           this.backlog.push([reqId, msg]);
         }
         return;
+      case 'awaiting-proof':
+        this.onProof(reqId, msg);
+        return;
       case 'open':
         if (!isRequest(msg)) {
           this.refuse(ErrorCode.PROTOCOL_ERROR, reqId, `expected a request, got ${msg.type}`);
@@ -209,6 +221,11 @@ class ServerConnection implements ServedConnection {
       this.refuse(ErrorCode.INVALID_REQUEST, reqId, (err as Error).message);
       return;
     }
+    const secret = this.init.secret;
+    if (secret !== undefined && !isNonce(msg.nonce)) {
+      this.refuse(ErrorCode.AUTH_FAILED, reqId, 'this server requires the cluster secret: set CHORD_SECRET or --secret-file to the same secret as the cluster');
+      return;
+    }
     this.state = 'hello-pending';
     let ack: Promise<HelloAck>;
     try {
@@ -218,7 +235,7 @@ class ServerConnection implements ServedConnection {
     }
     ack
       .then(
-        (helloAck) => this.accept(reqId, msg.peer, helloAck),
+        (helloAck) => this.accept(reqId, msg.peer, secret === undefined ? helloAck : this.challenge(secret, msg.nonce!, helloAck)),
         (err: unknown) => {
           const code = err instanceof RingwireError ? err.code : ErrorCode.INTERNAL;
           if (!(err instanceof RingwireError)) this.log.error('onHello threw', { err: String(err) });
@@ -226,6 +243,25 @@ class ServerConnection implements ServedConnection {
         },
       )
       .catch((err: unknown) => this.internalFailure(err));
+  }
+
+  /** Adds our challenge and our proof to the helloAck, and remembers the proof the client owes. */
+  private challenge(secret: ClusterSecret, clientNonce: Uint8Array, ack: HelloAck): HelloAck {
+    const nonce = newNonce();
+    this.expectedProof = clientProof(secret, clientNonce, nonce);
+    return { ...ack, nonce, proof: serverProof(secret, clientNonce, nonce) };
+  }
+
+  /** The first frame after a challenging helloAck must be the client's valid proof. */
+  private onProof(reqId: number, msg: Message): void {
+    if (msg.type !== 'authProof' || !proofMatches(this.expectedProof!, msg.proof)) {
+      const why = msg.type !== 'authProof' ? `sent ${msg.type} instead of its authentication proof` : 'sent a wrong proof';
+      this.refuse(ErrorCode.AUTH_FAILED, reqId, `client ${why}: it does not know the cluster secret (set CHORD_SECRET or --secret-file to the cluster's)`);
+      return;
+    }
+    this.expectedProof = undefined;
+    clearTimeout(this.helloTimer);
+    this.state = 'open';
   }
 
   private accept(reqId: number, peer: PeerRef | null, ack: HelloAck): void {
@@ -237,9 +273,14 @@ class ServerConnection implements ServedConnection {
       this.refuse(ErrorCode.INTERNAL, reqId, 'internal error');
       return;
     }
-    clearTimeout(this.helloTimer);
     this.ctx = { peer, remoteAddress: this.remoteAddress };
-    this.state = 'open';
+    if (this.expectedProof !== undefined) {
+      // The hello timer keeps running until the proof arrives: a client that stops here is dropped too.
+      this.state = 'awaiting-proof';
+    } else {
+      clearTimeout(this.helloTimer);
+      this.state = 'open';
+    }
     const backlog = this.backlog;
     this.backlog = [];
     for (const [id, m] of backlog) this.handle(id, m);
@@ -385,7 +426,7 @@ class ServerConnection implements ServedConnection {
 function isResponse(value: unknown): value is Response {
   if (value === null || typeof value !== 'object') return false;
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string' || type === 'hello' || type === 'helloAck') return false;
+  if (typeof type !== 'string' || type === 'hello' || type === 'helloAck' || type === 'authProof') return false;
   return !isRequest(value as Message);
 }
 

@@ -61,6 +61,8 @@ const SAMPLES: Message[] = [
   { type: 'members' },
   { type: 'peerList', peers: [peer(15), peer(16)] },
   { type: 'peerList', peers: [] },
+  { type: 'successorsChanged' },
+  { type: 'authProof', proof: new Uint8Array(32).fill(7) },
 ];
 
 /**
@@ -96,7 +98,7 @@ test('every message type round-trips, including null, empty and default fields',
 
 test('the samples cover every body of the Envelope', () => {
   assert.deepEqual(new Set(SAMPLES.map((m) => m.type)), new Set(MESSAGE_TYPES));
-  assert.equal(MESSAGE_TYPES.length, 32);
+  assert.equal(MESSAGE_TYPES.length, 34);
 });
 
 test('request ids keep their full uint32 range', () => {

@@ -104,6 +104,8 @@ const MAKERS: Record<Message['type'], (r: Random) => Message> = {
   sample: (r) => ({ type: 'sample', count: uint(r) }),
   members: () => ({ type: 'members' }),
   peerList: (r) => ({ type: 'peerList', peers: peers(r, 6) }),
+  successorsChanged: () => ({ type: 'successorsChanged' }),
+  authProof: (r) => ({ type: 'authProof', proof: smallBytes(r) }),
 };
 
 /** Every message type the generators cover (the test checks it equals the codec's MESSAGE_TYPES). */

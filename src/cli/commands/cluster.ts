@@ -8,6 +8,8 @@ import { AdminServer } from '../../host/admin-server.js';
 import { CLUSTER_DEFAULTS, ClusterHost } from '../../host/cluster-host.js';
 import { formatAddr } from '../../net/peer-server.js';
 import { UsageError, parseCount, parseFlags, parseHost, parsePort, takePositionals } from '../args.js';
+import { SECRET_FLAGS, loadSecret } from '../secret.js';
+import { TLS_FLAGS, loadTls } from '../tls.js';
 import { ExitCode, printJson } from '../output.js';
 import { logLevelFrom } from './node.js';
 
@@ -25,6 +27,8 @@ const SPEC = {
   'stabilize-ms': { type: 'string' as const },
   'no-route-cache': { type: 'boolean' as const },
   'log-level': { type: 'string' as const },
+  ...SECRET_FLAGS,
+  ...TLS_FLAGS,
 };
 
 export async function clusterCommand(argv: string[]): Promise<number> {
@@ -46,7 +50,12 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const logLevel = logLevelFrom(str('log-level') ?? process.env.LOG_LEVEL ?? CLUSTER_DEFAULTS.logLevel);
   const log = pinoLogger({ level: logLevel, bound: { component: 'host' } });
 
-  const cluster = new ClusterHost({ log }, { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel, routeCache: values['no-route-cache'] !== true });
+  const secret = loadSecret(str('secret-file'));
+  const tls = loadTls(values, true);
+  const cluster = new ClusterHost(
+    { log, secret, tls },
+    { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel, routeCache: values['no-route-cache'] !== true },
+  );
   const admin = new AdminServer({ host: cluster, log });
   let stopping: Promise<number> | undefined;
   const stop = (): Promise<number> =>

@@ -5,19 +5,29 @@ import { ErrorCode, RingwireError } from '../../errors/errors.js';
 import { RingClient } from '../../net/client.js';
 import { idToHex } from '../../ring/index.js';
 import { parseAddr, parseFlags, takePositionals } from '../args.js';
+import { SECRET_FLAGS, loadSecret } from '../secret.js';
+import { TLS_FLAGS, loadTls } from '../tls.js';
+import type { ClusterSecret, TlsConfig } from '../../wire/index.js';
 import { ExitCode, peerJson, printJson, printLine } from '../output.js';
 
-const VIA = { via: { type: 'string' as const }, json: { type: 'boolean' as const } };
+const VIA = { via: { type: 'string' as const }, json: { type: 'boolean' as const }, ...SECRET_FLAGS, ...TLS_FLAGS };
 
 /** The shared shape of these commands: positionals by name, `--via H:P`, optional `--json`. */
 function parseViaCommand(argv: string[], command: string, names: string[]): { args: string[]; via: string; json: boolean } {
   const { values, positionals } = parseFlags(argv, VIA, command);
   const args = takePositionals(command, positionals, names);
-  return { args, via: parseAddr('via', values.via as string | undefined), json: values.json === true };
+  const via = parseAddr('via', values.via as string | undefined);
+  secret = loadSecret(values['secret-file'] as string | undefined);
+  tls = loadTls(values, false);
+  return { args, via, json: values.json === true };
 }
 
+/** The cluster secret of this invocation (one command per process). */
+let secret: ClusterSecret | undefined;
+let tls: TlsConfig | undefined;
+
 async function withClient<T>(fn: (client: RingClient) => Promise<T>): Promise<T> {
-  const client = new RingClient();
+  const client = new RingClient({ secret, tls });
   try {
     return await fn(client);
   } finally {

@@ -10,6 +10,8 @@ import { serveMetrics, type MetricsEndpoint } from '../../metrics/metrics-http.j
 import { renderMetrics } from '../../metrics/prometheus.js';
 import { idToHex } from '../../ring/index.js';
 import { UsageError, parseAddr, parseCount, parseFlags, parseHost, parseId, parsePort, takePositionals } from '../args.js';
+import { SECRET_FLAGS, loadSecret } from '../secret.js';
+import { TLS_FLAGS, loadTls } from '../tls.js';
 import { ExitCode, printJson } from '../output.js';
 
 const SPEC = {
@@ -24,6 +26,12 @@ const SPEC = {
   'no-route-cache': { type: 'boolean' as const },
   'log-level': { type: 'string' as const },
   'metrics-port': { type: 'string' as const },
+  'max-connections': { type: 'string' as const },
+  'hello-timeout-ms': { type: 'string' as const },
+  'frame-timeout-ms': { type: 'string' as const },
+  'max-in-flight': { type: 'string' as const },
+  ...SECRET_FLAGS,
+  ...TLS_FLAGS,
 };
 
 /** Reads --log-level, then LOG_LEVEL, default info. */
@@ -52,10 +60,22 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   }
   const stabilizeMs = parseCount('stabilize-ms', str('stabilize-ms'), 10, 600_000);
   const id = parseId('id', str('id'));
+  const maxIncomingConnections = parseCount('max-connections', str('max-connections'), 1, 1_000_000);
+  const helloTimeoutMs = parseCount('hello-timeout-ms', str('hello-timeout-ms'), 1, 3_600_000);
+  const frameTimeoutMs = parseCount('frame-timeout-ms', str('frame-timeout-ms'), 1, 3_600_000);
+  const maxInFlight = parseCount('max-in-flight', str('max-in-flight'), 1, 1_000_000);
+  const secret = loadSecret(str('secret-file'));
+  const tls = loadTls(values, true);
   const metricsPort = str('metrics-port') === undefined ? undefined : parsePort('metrics-port', str('metrics-port'));
   const log = pinoLogger({ level: logLevelFrom(str('log-level')), bound: { component: 'node' } });
 
-  const node = await PeerNode.start({ log }, { host, port, id, join, registry, successors, replicas, stabilizeMs, routeCache: values['no-route-cache'] !== true });
+  const node = await PeerNode.start(
+    { log },
+    {
+      host, port, id, join, registry, successors, replicas, stabilizeMs, maxIncomingConnections, helloTimeoutMs, frameTimeoutMs, maxInFlight, secret, tls,
+      routeCache: values['no-route-cache'] !== true,
+    },
+  );
   let metrics: MetricsEndpoint | undefined;
   try {
     metrics = metricsPort === undefined ? undefined : await serveMetrics(host, metricsPort, () => renderMetrics([node.metrics()]));
