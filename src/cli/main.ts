@@ -8,6 +8,7 @@ import { delCommand, getCommand, lookupCommand, putCommand, ringCommand } from '
 import { clusterCommand } from './commands/cluster.js';
 import { nodeCommand } from './commands/node.js';
 import { registryCommand } from './commands/registry.js';
+import { simCommand } from './commands/sim.js';
 import { ExitCode, printError, printLine } from './output.js';
 
 const HELP = `chord: a Chord distributed hash table
@@ -23,6 +24,10 @@ const HELP = `chord: a Chord distributed hash table
   chord del KEY --via H:P [--json]                 delete a key (exit 3 when not found)
   chord lookup KEY --via H:P [--json]              which peer owns KEY, and in how many hops
   chord ring --via H:P [--json]                    walk the ring along successors
+  chord sim [--peers N] [--seed S] [--lookups L] [--keys K] [--crash-fraction F] [--churn-rate R]
+            [--successors R] [--replicas K] [--stabilize-ms MS] [--latency-ms MS|MIN..MAX|exp:MEAN]
+            [--op lookup|get] [--retries N] [--lookup-rate HZ] [--scenario FILE] [--json]
+                                                   deterministic in-memory simulation (same seed, same result)
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 key not found.`;
 
@@ -35,6 +40,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   ring: ringCommand,
   registry: registryCommand,
   cluster: clusterCommand,
+  sim: simCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
