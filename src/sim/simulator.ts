@@ -15,7 +15,7 @@ import type { Random } from '../chord/clock.js';
 import { describeError } from '../errors/errors.js';
 import { keyId, sha1 } from '../ring/hash.js';
 import { compareIds, idEquals, idToHex, type Id } from '../ring/id.js';
-import type { StoredRecord } from '../protocol/messages.js';
+import type { PeerRef, StoredRecord } from '../protocol/messages.js';
 import { ManualClock } from './manual-clock.js';
 import { MemoryNetwork } from './memory-network.js';
 import { checkRing, oracleState, successorIndex, type RingCheck } from './oracle.js';
@@ -47,10 +47,12 @@ export interface SimResult {
     wrong: number;
     /** Requests that ended with an error after every attempt. */
     errors: number;
-    /** Attempts repeated after an error (only with retries > 0). */
+    /** Attempts repeated after an error or a dead owner (only with retries > 0; the owner is pinged before the last attempt is used). */
     retried: number;
+    /** Lookups counted ok that named the owner the ring links to, while a just-joined true owner was not linked in yet. */
+    pendingJoin: number;
   };
-  /** Forwards per successful lookup (remote findSuccessor steps, as LookupResult.hops). */
+  /** Forwards per successful request (remote findSuccessor steps, as LookupResult.hops; a get's final lookup). */
   hops: Summary;
   keys: { total: number; lost: number; lostFraction: number };
   /** Keys owned per live peer at the end (KvStore.ownedKeyCount). */
@@ -337,7 +339,7 @@ class Simulation {
     const s = this.s;
     const hops: number[] = [];
     const outcomes: string[] = [];
-    const req = { issued: 0, ok: 0, failed: 0, failedFraction: 0, wrong: 0, errors: 0, retried: 0 };
+    const req = { issued: 0, ok: 0, failed: 0, failedFraction: 0, wrong: 0, errors: 0, retried: 0, pendingJoin: 0 };
     let outstanding = 0;
     const spacingMs = s.lookupRateHz > 0 ? 1000 / s.lookupRateHz : 0;
     const phaseEnd = this.clock.now() + Math.floor(spacingMs * Math.max(0, s.lookups - 1));
@@ -355,14 +357,25 @@ class Simulation {
       req.issued++;
       let outcome = 'error';
       if (entry) {
-        if (s.op === 'get') outcome = await this.getOnce(entry, k);
+        if (s.op === 'get') {
+          outcome = await this.getOnce(entry, k);
+          if (outcome.startsWith('ok/')) hops.push(Number(outcome.slice(3)));
+        }
         else {
           for (let attempt = 0; attempt <= s.retries; attempt++) {
             if (attempt > 0) req.retried++;
             try {
               const res = await entry.chord.findSuccessor(id);
-              const truth = this.sorted[this.indexOf(id) % this.sorted.length];
-              if (truth && idEquals(res.owner.id, truth.chord.self.id)) {
+              // With retries the client acts like the store: it contacts the owner it was given,
+              // and a dead one (UNREACHABLE) sends it back for a fresh lookup.
+              if (attempt < s.retries && !(await this.answers(res.owner.addr))) {
+                entry.chord.suspect(res.owner);
+                outcome = 'error/owner did not answer';
+                continue;
+              }
+              const verdict = this.judge(id, res.owner);
+              if (verdict !== 'wrong') {
+                if (verdict === 'pending-join') req.pendingJoin++;
                 outcome = `ok/${res.hops}`;
                 hops.push(res.hops);
               } else outcome = 'wrong';
@@ -402,6 +415,41 @@ class Simulation {
     req.failedFraction = req.issued ? round4(req.failed / req.issued) : 0;
     const digest = idToHex(sha1(enc.encode(outcomes.join('\n'))));
     return { requests: req, hops, digest };
+  }
+
+  /**
+   * Whether `owner` is right for key `id`: 'exact' when it is the key's successor among the live
+   * members; 'pending-join' when it is the successor among the members the ring already links to
+   * (some live peer has them as first successor), i.e. the true owner joined moments ago and no
+   * stabilize has linked it in yet: the old owner still holds the keys then, so the paper does
+   * not count it as a failure either; 'wrong' otherwise.
+   */
+  private judge(id: Id, owner: PeerRef): 'exact' | 'pending-join' | 'wrong' {
+    const truth = this.sorted[this.indexOf(id) % this.sorted.length];
+    if (truth && idEquals(owner.id, truth.chord.self.id)) return 'exact';
+    if (!this.liveAddrs.has(owner.addr)) return 'wrong';
+    const linked = new Set<string>();
+    for (const p of this.sorted) linked.add(p.chord.successors[0]!.addr);
+    const members = this.sorted.filter((p) => linked.has(p.addr));
+    if (members.length === 0) return 'wrong';
+    let lo = 0;
+    let hi = members.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareIds(members[mid]!.chord.self.id, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return idEquals(members[lo % members.length]!.chord.self.id, owner.id) ? 'pending-join' : 'wrong';
+  }
+
+  /** True when the peer at `addr` answers a ping. */
+  private async answers(addr: string): Promise<boolean> {
+    try {
+      await this.network.transport().request(addr, { type: 'ping' }, { timeoutMs: this.s.requestTimeoutMs });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** One store read of preloaded key k: ok when it returns the preloaded value. */
