@@ -20,7 +20,8 @@
  *   possible when lists are still short while the ring grows), after the last event and at most
  *   QUIET_PERIODS stabilization periods without failures, every member's successor is the next member and its predecessor the previous one.
  * - durability: every acknowledged put can be read back (its value) through a random member after
- *   convergence, unless a crash removed the last live copy of it (counted as excused, not failed).
+ *   convergence, unless a crash removed the last live copy of it not held by a leaving peer
+ *   (counted as excused, not failed).
  */
 import type { Random } from '../chord/clock.js';
 import { compareIds, idEquals, idToHex } from '../ring/id.js';
@@ -108,6 +109,8 @@ class ScheduleRun {
   private readonly network: MemoryNetwork;
   private readonly peers: SimPeer[] = [];
   private readonly acked = new Map<number, string>();
+  /** Keys of every put issued (acknowledged or still in flight): a crash may excuse either. */
+  private readonly issued: number[] = [];
   private readonly excused = new Set<number>();
   private failuresSoFar = 0;
   /** Peers told to leave: still members while they hand off, but already gone as far as A goes. */
@@ -256,6 +259,7 @@ class ScheduleRun {
         const via = pick(members, ev.pick);
         if (!via) return;
         const value = `v${ev.key}`;
+        this.issued.push(ev.key);
         via.store.put(keyBytes(this.sc.seed, ev.key), new TextEncoder().encode(value)).then(
           () => this.acked.set(ev.key, value),
           () => undefined, // an unacknowledged write promises nothing
@@ -269,10 +273,13 @@ class ScheduleRun {
 
   /** A crash of `victim` excuses the acknowledged keys of which it holds the last live copy. */
   private excuseKeysOnlyOn(victim: SimPeer): void {
-    for (const k of this.acked.keys()) {
+    for (const k of this.issued) {
       const key = keyBytes(this.sc.seed, k);
       if (!victim.store.localRecord(key)) continue;
-      const others = this.peers.some((p) => p !== victim && p.chord.status !== 'stopped' && this.network.isListening(p.addr) && p.store.localRecord(key));
+      // a peer that is leaving does not count as a survivor: it is going away too
+      const others = this.peers.some(
+        (p) => p !== victim && !this.departing.has(p) && p.chord.status !== 'stopped' && this.network.isListening(p.addr) && p.store.localRecord(key),
+      );
       if (!others) this.excused.add(k);
     }
   }
