@@ -192,7 +192,7 @@ function renderChurn(d: FigureData): string {
     name: rt === 0 ? 'no retries' : `${rt} retries`,
     points: d.rows.filter((r) => r.scenario.retries === rt).map((r) => ({ x: r.scenario.churnRate, y: r.result.requests.failedFraction })),
   }));
-  writeFileSync(join(outDir, 'churn.svg'), renderChart({ title: 'Failed lookups under churn (500 peers)', xLabel: 'joins (= crashes) per stabilization period', yLabel: 'fraction of lookups failed', series }));
+  writeFileSync(join(outDir, 'churn.svg'), renderChart({ title: 'Failed lookups under churn (500 peers)', xLabel: 'joins (= crashes) per stabilization period', yLabel: 'fraction of lookups failed', series, xTicks: [1, 2, 3, 6, 12].map((x) => ({ x, label: String(x) })) }));
   return lines.join('\n');
 }
 
