@@ -47,4 +47,18 @@ bench-hostile: build ## peer RSS before/peak/after rounds of hostile input again
 clean: ## remove build output
 	rm -rf dist
 
-.PHONY: help install build test run bench bench-micro bench-churn bench-hostile screenshot clean
+FIGURES ?= path,failure,churn,load
+
+sim-figures: build ## Chord paper figures by simulation -> docs/EVALUATION.md + docs/sim/*.svg (FIGURES=path,load QUICK=1)
+	$(NODE) dist/bench/sim-figures.js --only $(FIGURES) $(if $(QUICK),--quick,)
+
+SEEDS ?= 2000
+FROM ?= 1
+
+sim-search: build ## randomized correctness search on rings of 2..12 peers (SEEDS=2000 FROM=1)
+	$(NODE) dist/bench/sim-search.js --seeds $(SEEDS) --from $(FROM)
+
+sim-bench: build ## simulator speed and memory: 16,384 peers, 10^5 lookups (events/s, peak RSS)
+	$(NODE) dist/cli.js sim --peers 16384 --lookups 100000 --progress
+
+.PHONY: help install build test run bench bench-micro bench-churn bench-hostile screenshot clean sim-figures sim-search sim-bench

@@ -208,6 +208,24 @@ export class ChordPeer {
   }
 
   /**
+   * Enters a ring with pointers computed from outside: the "oracle bootstrap" of the simulator,
+   * which builds rings of thousands of peers from the sorted membership instead of running
+   * thousands of joins. It skips the rule that a pointer is adopted only after it answered, which
+   * is sound only because the caller hands over the true ring; the periodic steps then maintain it
+   * exactly as after a join. `fingers` (160 entries, null where unknown) defaults to the fingers
+   * implied by the first successor alone.
+   */
+  bootstrap(state: { predecessor: PeerRef | null; successors: readonly PeerRef[]; fingers?: readonly (PeerRef | null)[] }): void {
+    if (this.state !== 'idle') throw new RingwireError(ErrorCode.NOT_READY, `cannot bootstrap: peer is ${this.state}`);
+    if (state.successors.length === 0) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'bootstrap needs at least one successor');
+    this.state = 'joined';
+    this.ring.setSuccessors(state.successors.slice(0, this.ring.r));
+    this.ring.setPredecessor(state.predecessor);
+    if (state.fingers) state.fingers.forEach((f, i) => this.ring.fingers.set(i, f));
+    else this.ring.fingers.fillUpTo(this.ring.successors[0]!);
+  }
+
+  /**
    * Runs stabilize, fixFingers and checkPredecessor periodically on the clock, each on its own
    * timer: first run one period after start, re-armed once the step finished (so a slow step never
    * overlaps itself); a failing run is logged. A no-op when already running.

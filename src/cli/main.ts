@@ -8,6 +8,7 @@ import { delCommand, getCommand, lookupCommand, putCommand, ringCommand } from '
 import { clusterCommand } from './commands/cluster.js';
 import { nodeCommand } from './commands/node.js';
 import { registryCommand } from './commands/registry.js';
+import { simCommand } from './commands/sim.js';
 import { ExitCode, printError, printLine } from './output.js';
 
 const HELP = `chord: a Chord distributed hash table
@@ -24,6 +25,10 @@ const HELP = `chord: a Chord distributed hash table
   chord del KEY --via H:P [--json]                 delete a key (exit 3 when not found)
   chord lookup KEY --via H:P [--json]              which peer owns KEY, and in how many hops
   chord ring --via H:P [--json]                    walk the ring along successors
+  chord sim [--peers N] [--seed S] [--lookups L] [--keys K] [--crash-fraction F] [--churn-rate R]
+            [--successors R] [--replicas K] [--stabilize-ms MS] [--latency-ms MS|MIN..MAX|exp:MEAN]
+            [--op lookup|get] [--retries N] [--lookup-rate HZ] [--scenario FILE] [--json]
+                                                   deterministic in-memory simulation (same seed, same result)
 
 Every command that talks to a cluster takes its secret from CHORD_SECRET or --secret-file F, and
 TLS files from --tls-cert F --tls-key F (servers) and --tls-ca F (to verify servers).
@@ -40,6 +45,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   ring: ringCommand,
   registry: registryCommand,
   cluster: clusterCommand,
+  sim: simCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
