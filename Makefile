@@ -27,8 +27,20 @@ run: build ## start the main job: a local cluster with its registry (PEERS=32 WO
 
 DENSITY_PEERS ?= 64 256 1024
 
-bench: build ## density: RSS per peer and time to a consistent ring (DENSITY_PEERS="64 256 1024")
+BENCH_PEERS ?= 16,64,256,1024
+BENCH_REPEATS ?= 3
+
+bench: build ## chord bench get/lookup at c=1,64 on 16..1024 peers + wire baseline + micro; bench/results/latest.json + SVGs
+	$(NODE) dist/bench/suite.js --peers $(BENCH_PEERS) --workers $(WORKERS) --repeats $(BENCH_REPEATS)
+
+bench-quick: build ## the same on 16 and 256 peers, one short run each (under 90 s on an idle machine)
+	$(NODE) dist/bench/suite.js --quick --workers $(WORKERS)
+
+bench-density: build ## density: RSS per peer and time to a consistent ring (DENSITY_PEERS="64 256 1024")
 	@for n in $(DENSITY_PEERS); do $(NODE) dist/bench/density.js --peers $$n --workers $(WORKERS) 2>/dev/null; done
+
+profile: build ## 256-peer cluster under chord bench load with --cpu-prof; top 10 functions by self time
+	$(NODE) dist/bench/profile.js --peers 256 --workers $(WORKERS)
 
 bench-micro: build ## micro benchmarks (tinybench): SHA-1, ring arithmetic, codec
 	$(NODE) dist/bench/micro/main.js
@@ -36,4 +48,4 @@ bench-micro: build ## micro benchmarks (tinybench): SHA-1, ring arithmetic, code
 clean: ## remove build output
 	rm -rf dist
 
-.PHONY: help install build test run bench bench-micro clean
+.PHONY: help install build test run bench bench-quick bench-density bench-micro profile clean
