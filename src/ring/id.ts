@@ -55,9 +55,11 @@ export function compareIds(a: Id, b: Id): -1 | 0 | 1 {
   const a0 = a[0]!;
   const b0 = b[0]!;
   if (a0 !== b0) return a0 < b0 ? -1 : 1;
-  for (let i = 1; i < ID_BYTES; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
+  // Otherwise 32 bits at a time (5 words): fewer branches, and the exit branch mispredicts once
+  // per compare instead of once per byte position. Built with * and | so values stay unsigned.
+  for (let i = 0; i < ID_BYTES; i += 4) {
+    const x = a[i]! * 0x1000000 + ((a[i + 1]! << 16) | (a[i + 2]! << 8) | a[i + 3]!);
+    const y = b[i]! * 0x1000000 + ((b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!);
     if (x !== y) return x < y ? -1 : 1;
   }
   return 0;
