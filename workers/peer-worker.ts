@@ -6,12 +6,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { describeError, RingwireError } from '../src/errors/errors.js';
 import { jsonLogger, parseLogLevel } from '../src/log/logger.js';
 import { PeerNode } from '../src/node/peer-node.js';
+import { CHORD_DEFAULTS } from '../src/chord/peer.js';
+import { ConnectionPool } from '../src/wire/index.js';
 import { idToHex } from '../src/ring/index.js';
 import type { PeerSnapshot, WorkerCommand, WorkerReply } from '../src/host/worker-protocol.js';
 
 interface WorkerInit {
   index: number;
   logLevel: string;
+  /** Cap on the connections of the pool this worker's peers share (see src/host/fd-budget.ts). */
+  poolMaxConnections: number;
 }
 
 const init = workerData as WorkerInit;
@@ -20,6 +24,11 @@ if (!port) throw new Error('peer-worker must run in a worker thread');
 
 const log = jsonLogger((line) => process.stderr.write(line), parseLogLevel(init.logLevel) ?? 'warn', { worker: init.index });
 const nodes = new Map<string, PeerNode>();
+// One pool for all peers of this worker: a connection per target address, not per (peer, target).
+const pool = new ConnectionPool(
+  { log: log.child({ component: 'pool' }) },
+  { self: null, requestTimeoutMs: CHORD_DEFAULTS.requestTimeoutMs, maxConnections: init.poolMaxConnections },
+);
 
 function snapshot(node: PeerNode): PeerSnapshot {
   const { chord, store } = node;
@@ -38,7 +47,7 @@ function snapshot(node: PeerNode): PeerSnapshot {
 async function run(cmd: WorkerCommand): Promise<WorkerReply> {
   switch (cmd.op) {
     case 'start': {
-      const node = await PeerNode.start({ log }, cmd.spec);
+      const node = await PeerNode.start({ log, sharedPool: pool }, cmd.spec);
       nodes.set(node.addr, node);
       return { seq: cmd.seq, ok: true, peer: { id: idToHex(node.self.id), addr: node.addr } };
     }
@@ -62,6 +71,7 @@ async function run(cmd: WorkerCommand): Promise<WorkerReply> {
       const all = [...nodes.values()];
       nodes.clear();
       await Promise.all(all.map((n) => n.leave()));
+      await pool.close();
       return { seq: cmd.seq, ok: true };
     }
   }

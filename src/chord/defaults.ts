@@ -40,6 +40,8 @@ export interface ChordInit {
   requestTimeoutMs?: number;
   /** @default 64 */
   maxLookupSteps?: number;
+  /** Cache owner ranges learned from lookups and send client requests straight there. @default true */
+  routeCache?: boolean;
 }
 
 /** A fully resolved configuration: every option present and checked. */
@@ -50,7 +52,7 @@ export type ChordConfig = { -readonly [K in keyof typeof CHORD_DEFAULTS]: number
  * values) with INVALID_REQUEST, so a bad flag fails at construction rather than as a silent
  * busy loop or a ring that never repairs.
  */
-export function resolveChordConfig(init: Partial<ChordConfig>): ChordConfig {
+export function resolveChordConfig(init: Partial<ChordConfig> & { routeCache?: boolean }): ChordConfig {
   const out = { ...CHORD_DEFAULTS } as ChordConfig;
   for (const name of Object.keys(CHORD_DEFAULTS) as (keyof ChordConfig)[]) {
     const value = init[name];

@@ -25,6 +25,8 @@ export interface HandlerHost {
   /** True while the peer is joined (re-read after every await). */
   isJoined(): boolean;
   findSuccessor(key: Id): Promise<LookupResult>;
+  /** findSuccessor through the route cache (client lookups). */
+  findSuccessorCached(key: Id): Promise<LookupResult>;
   stabilize(): Promise<void>;
 }
 
@@ -42,8 +44,8 @@ export async function handleChordRequest(host: HandlerHost, req: Request): Promi
       return findSuccessorStep(ring.stepState(), req.key);
     case 'lookup': {
       if (!isId(req.keyId)) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'lookup.keyId must be a 20-byte id');
-      const found = await host.findSuccessor(req.keyId);
-      return { type: 'lookupReply', owner: found.owner, hops: found.hops };
+      const found = req.noRouteCache ? await host.findSuccessor(req.keyId) : await host.findSuccessorCached(req.keyId);
+      return { type: 'lookupReply', owner: found.owner, hops: found.hops, path: found.path };
     }
     case 'notify':
       return rectify(host, checkPeerRef(req.peer, 'notify.peer'));

@@ -22,6 +22,17 @@ export interface LookupResult {
   owner: PeerRef;
   successors: PeerRef[];
   hops: number;
+  /**
+   * The peers that answered the remote steps, in order (path.length === hops), so a user can see
+   * the route; the bootstrap peer of a join, whose id is not known yet, is left out.
+   */
+  path: PeerRef[];
+  /**
+   * The id just before the owner's range, as the answering peer knew it (the owner's
+   * predecessor): with it the owner's whole range (rangeStart, owner] can be cached. Absent when
+   * the answer did not say, or the owner was not the first node of the answer.
+   */
+  rangeStart?: Id;
 }
 
 /** Candidates a peer returns in a not-done step reply: enough to route around a dead one. */
@@ -112,17 +123,17 @@ export function ownerAndFollowers(state: StepState, i: number): PeerRef[] {
 export function findSuccessorStep(state: StepState, key: Id, maxCandidates = STEP_REPLY_CANDIDATES): FindSuccessorReply {
   const { self, predecessor, successors } = state;
   const last = successors[successors.length - 1]!;
-  if (samePeer(last, self)) return { type: 'findSuccessorReply', done: true, nodes: [self] };
+  if (samePeer(last, self)) return { type: 'findSuccessorReply', done: true, nodes: [self], rangeStart: self.id };
   if (betweenRightIncl(self.id, key, last.id)) {
     let prev = self.id;
     for (let i = 0; i < successors.length; i++) {
       const s = successors[i]!;
-      if (betweenRightIncl(prev, key, s.id)) return { type: 'findSuccessorReply', done: true, nodes: ownerAndFollowers(state, i) };
+      if (betweenRightIncl(prev, key, s.id)) return { type: 'findSuccessorReply', done: true, nodes: ownerAndFollowers(state, i), rangeStart: prev };
       prev = s.id;
     }
   }
   if (predecessor && betweenRightIncl(predecessor.id, key, self.id)) {
-    return { type: 'findSuccessorReply', done: true, nodes: [self, ...successors] };
+    return { type: 'findSuccessorReply', done: true, nodes: [self, ...successors], rangeStart: predecessor.id };
   }
   const nodes = closestPreceding(self.id, key, state.fingers, successors, maxCandidates);
   // The list is sorted, so its first entry lies in (self, key) here and nodes is never empty;
@@ -159,6 +170,8 @@ export interface LookupStart {
   bootstrapAddr?: string;
   /** A done answer from the entry peer's own state, owner first, to confirm (see below). */
   localDone?: readonly PeerRef[];
+  /** The rangeStart of localDone. */
+  localRangeStart?: Id;
 }
 
 /**
@@ -182,8 +195,10 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
   const failed = new Set<string>();
   let pendingBootstrap = start.bootstrapAddr;
   let done: readonly PeerRef[] | undefined = start.localDone;
+  let doneStart: Id | undefined = start.localRangeStart;
   let steps = 0;
   let hops = 0;
+  const path: PeerRef[] = [];
   let lastError: unknown;
 
   /** One remote step; null when the peer failed (recorded), the reply otherwise. */
@@ -198,6 +213,7 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
       const reply = expectReply(res, 'findSuccessorReply');
       checkPeerList(reply.nodes, 'findSuccessorReply.nodes', MAX_REPLY_NODES, ErrorCode.PROTOCOL_ERROR);
       hops++;
+      if (target) path.push(target);
       return reply;
     } catch (err) {
       lastError = err;
@@ -211,20 +227,24 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
   for (;;) {
     if (done) {
       const nodes = done;
+      const nodesStart = doneStart;
       done = undefined;
+      doneStart = undefined;
       for (let i = 0; i < nodes.length; i++) {
         const owner = nodes[i]!;
         if (!usable(owner)) continue;
         const followers = nodes.slice(i + 1);
         const settled = followers.length >= ctx.minFollowers || samePeer(owner, ctx.self) || asked.has(owner.addr);
+        // The range start names the node before nodes[0]: it describes later entries' ranges not.
+        const rangeStart = i === 0 ? nodesStart : undefined;
         if (settled || steps >= ctx.maxLookupSteps) {
-          return { owner, successors: followers, hops };
+          return withRange({ owner, successors: followers, hops, path }, rangeStart);
         }
         const confirm = await ask(owner.addr, owner);
         if (!confirm) continue; // the owner is dead: the next entry takes over
         const full = confirm.done && confirm.nodes.length > 0 && samePeer(confirm.nodes[0], owner);
         // An owner that disagrees (its predecessor is still unknown) does not outvote the answer.
-        return { owner, successors: full ? confirm.nodes.slice(1) : followers, hops };
+        return withRange({ owner, successors: full ? confirm.nodes.slice(1) : followers, hops, path }, full ? replyRangeStart(confirm) : rangeStart);
       }
       // every node it named failed us: try the remaining candidates
     }
@@ -245,6 +265,7 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
     if (!reply) continue;
     if (reply.done) {
       done = reply.nodes;
+      doneStart = replyRangeStart(reply);
       continue;
     }
     for (const n of reply.nodes) {
@@ -258,4 +279,15 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
   throw new RingwireError(ErrorCode.LOOKUP_FAILED, `lookup of ${idToHex(key)} found no live route after ${steps} steps (${why})`, {
     cause: lastError,
   });
+}
+
+/** A reply's range start when it carries a well-formed one (an old peer or a bad one may not). */
+function replyRangeStart(reply: FindSuccessorReply): Id | undefined {
+  const start = reply.rangeStart;
+  return start !== undefined && start.length === 20 ? start : undefined;
+}
+
+function withRange(result: LookupResult, rangeStart: Id | undefined): LookupResult {
+  if (rangeStart !== undefined) result.rangeStart = rangeStart;
+  return result;
 }

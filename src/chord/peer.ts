@@ -21,7 +21,10 @@ import type { Clock, Random } from './clock.js';
 import type { Transport } from './transport.js';
 import { resolveChordConfig, type ChordConfig, type ChordInit } from './defaults.js';
 import { CHORD_REQUEST_TYPES, handleChordRequest, type HandlerHost } from './handlers.js';
-import { findSuccessorStep, isGone, iterativeLookup, LOCAL_CANDIDATES, type LookupContext, type LookupResult } from './lookup.js';
+import { findSuccessorStep, isGone, iterativeLookup, LOCAL_CANDIDATES, MAX_REPLY_NODES, type LookupContext, type LookupResult } from './lookup.js';
+import { RouteCache } from './route-cache.js';
+import { checkPeerList } from './peer-ref.js';
+import { expectReply } from '../protocol/messages.js';
 import { PeriodicSteps, SingleFlight } from './periodic.js';
 import { describePeer, samePeer } from './peer-ref.js';
 import { Probe, type NeighbourState } from './probe.js';
@@ -63,6 +66,8 @@ export class ChordPeer {
   private readonly single = new SingleFlight<StepName>();
   private state: ChordStatus = 'idle';
   private fingerCursor = 0;
+  /** Owner ranges learned from lookups (null when the route cache is off). */
+  private readonly routes: RouteCache | null;
 
   constructor(components: ChordComponents, init: ChordInit) {
     if (!isId(init.id)) throw new RingwireError(ErrorCode.INVALID_ID, 'ChordInit.id must be a 20-byte id');
@@ -70,6 +75,7 @@ export class ChordPeer {
       throw new RingwireError(ErrorCode.INVALID_REQUEST, 'ChordInit.addr must be a non-empty address');
     }
     this.config = resolveChordConfig(init);
+    this.routes = init.routeCache === false ? null : new RouteCache();
     this.self = Object.freeze({ id: Uint8Array.from(init.id), addr: init.addr });
     this.log = (components.log ?? silentLogger).child({ component: 'chord', peer: idToHex(this.self.id), addr: init.addr });
     const r = this.config.successorListLength;
@@ -93,6 +99,7 @@ export class ChordPeer {
       log: this.log,
       isJoined: () => this.state === 'joined',
       findSuccessor: (key) => this.findSuccessor(key),
+      findSuccessorCached: (key) => this.findSuccessorCached(key),
       stabilize: () => this.stabilize(),
     };
   }
@@ -241,17 +248,84 @@ export class ChordPeer {
    * Rejects with NOT_READY unless joined, LOOKUP_FAILED when no live route is found.
    */
   async findSuccessor(key: Id): Promise<LookupResult> {
-    if (!isId(key)) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'a lookup key must be a 20-byte id');
-    if (this.state !== 'joined') throw new RingwireError(ErrorCode.NOT_READY, `peer is ${this.state}`);
+    this.checkLookup(key);
     // Our own state first, by the same rule a remote step applies.
     const local = findSuccessorStep(this.ring.stepState(), key, LOCAL_CANDIDATES);
     if (local.done) {
       const owner = local.nodes[0]!;
       const enough = local.nodes.length > this.lookupContext.minFollowers || samePeer(owner, this.self);
-      if (enough && !this.ring.gone.has(owner.addr)) return { owner, successors: local.nodes.slice(1), hops: 0 };
-      return iterativeLookup(this.lookupContext, key, [], { localDone: local.nodes });
+      if (enough && !this.ring.gone.has(owner.addr)) return { owner, successors: local.nodes.slice(1), hops: 0, path: [] };
+      return this.remember(await iterativeLookup(this.lookupContext, key, [], { localDone: local.nodes, localRangeStart: local.rangeStart }));
     }
-    return iterativeLookup(this.lookupContext, key, local.nodes);
+    return this.remember(await iterativeLookup(this.lookupContext, key, local.nodes));
+  }
+
+  /**
+   * successor(key) for a client lookup: through the route cache when it holds the key's range
+   * and our own state cannot answer. The cached owner is asked directly and must confirm that it
+   * owns the key (one hop); when it does not (or is gone) the entry is dropped and the key is
+   * routed as usual, so a stale entry costs one round trip, never a wrong owner.
+   */
+  async findSuccessorCached(key: Id): Promise<LookupResult> {
+    this.checkLookup(key);
+    const local = findSuccessorStep(this.ring.stepState(), key, LOCAL_CANDIDATES);
+    const route = local.done ? undefined : this.cachedRoute(key);
+    if (!route) return this.findSuccessor(key);
+    const owner = route.owner;
+    try {
+      const res = await this.lookupContext.transport.request(owner.addr, { type: 'findSuccessor', key }, { timeoutMs: this.config.requestTimeoutMs });
+      const reply = expectReply(res, 'findSuccessorReply');
+      checkPeerList(reply.nodes, 'findSuccessorReply.nodes', MAX_REPLY_NODES, ErrorCode.PROTOCOL_ERROR);
+      if (reply.done && samePeer(reply.nodes[0], owner)) {
+        const result: LookupResult = { owner, successors: reply.nodes.slice(1), hops: 1, path: [owner] };
+        if (reply.rangeStart !== undefined && reply.rangeStart.length === 20) result.rangeStart = reply.rangeStart;
+        return this.remember(result);
+      }
+    } catch (err) {
+      if (isGone(err)) this.suspect(owner);
+      else this.log.debug('cached route failed', { owner: owner.addr, error: describeError(err) });
+    }
+    this.routes?.forgetOwner(owner);
+    const found = await this.findSuccessor(key);
+    return { ...found, hops: found.hops + 1, path: [owner, ...found.path] };
+  }
+
+  /**
+   * The cached owner of `key` with its followers, or undefined (no entry, cache off, not
+   * joined). The store sends such requests with mustOwn, so the owner checks the hint.
+   */
+  cachedRoute(key: Id): LookupResult | undefined {
+    if (!this.routes || this.state !== 'joined') return undefined;
+    const e = this.routes.find(key);
+    if (!e) return undefined;
+    if (this.ring.gone.has(e.owner.addr)) {
+      this.routes.forgetOwner(e.owner);
+      return undefined;
+    }
+    return { owner: e.owner, successors: e.followers, hops: 0, path: [] };
+  }
+
+  /** Drops cached routes to `owner`: it refused a mustOwn request or failed. */
+  forgetRoute(owner: PeerRef): void {
+    this.routes?.forgetOwner(owner);
+  }
+
+  /** Entries in the route cache (0 when it is off). */
+  routeCacheSize(): number {
+    return this.routes?.size ?? 0;
+  }
+
+  private checkLookup(key: Id): void {
+    if (!isId(key)) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'a lookup key must be a 20-byte id');
+    if (this.state !== 'joined') throw new RingwireError(ErrorCode.NOT_READY, `peer is ${this.state}`);
+  }
+
+  /** Caches the owner's range a routed lookup learned (never our own: local state answers it). */
+  private remember(result: LookupResult): LookupResult {
+    if (this.routes && result.rangeStart !== undefined && !samePeer(result.owner, this.self)) {
+      this.routes.insert({ start: result.rangeStart, owner: result.owner, followers: result.successors });
+    }
+    return result;
   }
 
   /** True when keyId is in (predecessor, self]; with the predecessor unknown, only when alone. */
@@ -265,6 +339,7 @@ export class ChordPeer {
    * stabilize rounds lookups also skip it where other peers still name it (unless it answers us).
    */
   suspect(peer: PeerRef): void {
+    this.routes?.forgetOwner(peer);
     this.ring.suspect(peer);
   }
 

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { formatAddr } from '../net/peer-server.js';
 import { RegistryServer } from '../registry/registry-server.js';
 import { definedOnly } from '../util/options.js';
-import { connectionsPerPeer, openFileLimit } from './fd-budget.js';
+import { connectionsPerWorker, openFileLimit } from './fd-budget.js';
 import { computeHealth, type Health } from './health.js';
 import { WorkerHandle } from './worker-handle.js';
 import type { PeerSnapshot } from './worker-protocol.js';
@@ -42,6 +42,8 @@ export interface ClusterInit {
   /** @default peers x stabilizeMsPerPeer, clamped to [250, 2000] */
   stabilizeMs?: number;
   fingersPerRound?: number;
+  /** @default true */
+  routeCache?: boolean;
   joinBatch?: number;
   logLevel?: string;
 }
@@ -61,7 +63,6 @@ export class ClusterHost {
   private nextIndex = 0;
   private registryAddr = '';
   /** Per-peer connection cap, from the fd limit and the largest size the cluster has had. */
-  private maxConnections = 0;
   private closing = false;
   /** Workers that died, with their exit codes and the peers they took down (for the admin API). */
   readonly deadWorkers: Array<{ worker: number; code: number; peers: string[] }> = [];
@@ -83,7 +84,13 @@ export class ClusterHost {
     const port = await this.registry.listen(this.init.host, this.init.registryPort);
     this.registryAddr = formatAddr(this.init.host, port);
     for (let w = 0; w < this.init.workers; w++) {
-      this.workers.push(new WorkerHandle(w, { logLevel: this.init.logLevel, onExit: (h, code) => this.onWorkerExit(h, code) }));
+      this.workers.push(
+        new WorkerHandle(w, {
+          logLevel: this.init.logLevel,
+          poolMaxConnections: connectionsPerWorker(this.init.workers, openFileLimit()),
+          onExit: (h, code) => this.onWorkerExit(h, code),
+        }),
+      );
     }
     await this.addPeers(this.init.peers);
   }
@@ -109,9 +116,6 @@ export class ClusterHost {
   async addPeers(count: number): Promise<PeerEntry[]> {
     const added: PeerEntry[] = [];
     let remaining = count;
-    // Sized for the cluster after this call; peers started earlier keep their (larger) cap, and the
-    // 20% reserve in connectionsPerPeer absorbs the difference.
-    this.maxConnections = connectionsPerPeer(this.peers.size + count, openFileLimit());
     while (remaining > 0) {
       const wave = Math.min(remaining, Math.max(1, this.peers.size));
       for (let done = 0; done < wave; ) {
@@ -144,8 +148,8 @@ export class ClusterHost {
       successors: this.init.successors,
       replicas: this.init.replicas,
       stabilizeMs: this.init.stabilizeMs,
-      maxConnections: this.maxConnections,
       fingersPerRound: this.init.fingersPerRound,
+      routeCache: this.init.routeCache,
     });
     const entry = { ...peer, worker: worker.index };
     this.peers.set(peer.id, entry);

@@ -18,14 +18,12 @@ export function openFileLimit(fallback = 1024): number {
 }
 
 /**
- * Outgoing connections each of `peers` peers may keep open so the process stays within
- * `limit` descriptors: a fifth of the limit is kept for the registry, admin API, clients and
- * connects in progress; each peer costs one listener; each connection two descriptors.
- * Never below 4 (successor, predecessor and a couple of fingers) and 0 (no cap) when generous.
+ * Outgoing connections each of `workers` host workers may keep open in the pool its peers share.
+ * Half the limit goes to these connections (two descriptors each when both ends are in this
+ * process); the other half is left for the peers' listeners, the registry, the admin API, clients
+ * and connects in progress. At the 20,000 descriptors seen here and 2 workers that is 2,500 targets
+ * per worker: a full mesh of any cluster this machine can host, so connections are never evicted.
  */
-export function connectionsPerPeer(peers: number, limit: number): number {
-  const usable = Math.floor(limit * 0.8) - peers;
-  const perPeer = Math.floor(usable / (2 * Math.max(1, peers)));
-  if (perPeer >= 64) return 0;
-  return Math.max(4, perPeer);
+export function connectionsPerWorker(workers: number, limit: number): number {
+  return Math.max(64, Math.floor((limit * 0.5) / (2 * Math.max(1, workers))));
 }

@@ -20,9 +20,9 @@ export class WorkerHandle {
   /** Addresses of the peers this worker hosts. */
   readonly peers = new Set<string>();
 
-  constructor(index: number, init: { logLevel: string; onExit: (w: WorkerHandle, code: number) => void }) {
+  constructor(index: number, init: { logLevel: string; poolMaxConnections: number; onExit: (w: WorkerHandle, code: number) => void }) {
     this.index = index;
-    this.worker = new Worker(WORKER_URL, { workerData: { index, logLevel: init.logLevel } });
+    this.worker = new Worker(WORKER_URL, { workerData: { index, logLevel: init.logLevel, poolMaxConnections: init.poolMaxConnections } });
     this.worker.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.seq);
       if (!p) return;

@@ -15,6 +15,7 @@ export interface PeerSpec {
   stabilizeMs?: number;
   maxConnections?: number;
   fingersPerRound?: number;
+  routeCache?: boolean;
 }
 
 /** What a worker reports of one peer: enough for the admin API and the health check. */

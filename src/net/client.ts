@@ -16,6 +16,11 @@ export const CLIENT_DEFAULTS = Object.freeze({
 export interface ClientInit {
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * false: ask entry peers to route every request instead of using their route cache (to compare
+   * both, or to check routing itself). @default true
+   */
+  routeCache?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -25,14 +30,19 @@ export interface LookupAnswer {
   keyId: Id;
   owner: PeerRef;
   hops: number;
+  /** The peers the entry peer asked, in order (one per hop). */
+  path: PeerRef[];
 }
 
 export class RingClient {
   private readonly pool: ConnectionPool;
   private readonly requestTimeoutMs: number;
+  /** Added to lookup/get/put/delete requests: `{ noRouteCache: true }` when the cache is off. */
+  private readonly routing: { noRouteCache?: true };
 
   constructor(init: ClientInit = {}) {
     this.requestTimeoutMs = init.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs;
+    this.routing = init.routeCache === false ? { noRouteCache: true } : {};
     this.pool = new ConnectionPool(
       {},
       {
@@ -50,20 +60,20 @@ export class RingClient {
 
   async lookup(via: string, key: string | Uint8Array): Promise<LookupAnswer> {
     const id = keyId(key);
-    const res = expectReply(await this.request(via, { type: 'lookup', keyId: id }), 'lookupReply');
-    return { keyId: id, owner: res.owner, hops: res.hops };
+    const res = expectReply(await this.request(via, { type: 'lookup', keyId: id, ...this.routing }), 'lookupReply');
+    return { keyId: id, owner: res.owner, hops: res.hops, path: res.path };
   }
 
   async put(via: string, key: string | Uint8Array, value: string | Uint8Array) {
-    return expectReply(await this.request(via, { type: 'put', key: asBytes(key), value: asBytes(value) }), 'putReply');
+    return expectReply(await this.request(via, { type: 'put', key: asBytes(key), value: asBytes(value), ...this.routing }), 'putReply');
   }
 
   async get(via: string, key: string | Uint8Array) {
-    return expectReply(await this.request(via, { type: 'get', key: asBytes(key) }), 'getReply');
+    return expectReply(await this.request(via, { type: 'get', key: asBytes(key), ...this.routing }), 'getReply');
   }
 
   async delete(via: string, key: string | Uint8Array) {
-    return expectReply(await this.request(via, { type: 'delete', key: asBytes(key) }), 'deleteReply');
+    return expectReply(await this.request(via, { type: 'delete', key: asBytes(key), ...this.routing }), 'deleteReply');
   }
 
   async info(addr: string): Promise<Info> {

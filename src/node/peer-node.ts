@@ -11,6 +11,7 @@ import { idToHex, peerIdForAddr, type Id } from '../ring/index.js';
 import { KvStore, STORE_DEFAULTS } from '../store/kv-store.js';
 import { PeerServer, formatAddr } from '../net/peer-server.js';
 import { TcpTransport } from '../net/tcp-transport.js';
+import type { ConnectionPool } from '../wire/index.js';
 import { RegistryClient, bootstrapFromRegistry } from '../registry/index.js';
 import { composeHandler } from '../store/peer-handler.js';
 
@@ -36,6 +37,8 @@ export interface PeerNodeInit {
   stabilizeMs?: number;
   /** Fingers refreshed per fix-fingers tick (each costs a lookup). */
   fingersPerRound?: number;
+  /** Route cache for client requests (see src/chord/route-cache.ts). @default true */
+  routeCache?: boolean;
   maxValueBytes?: number;
   requestTimeoutMs?: number;
   maxFrameBytes?: number;
@@ -47,6 +50,12 @@ export interface PeerNodeComponents {
   log?: Logger;
   clock?: Clock;
   random?: Random;
+  /**
+   * Outgoing connections shared by every peer of a host worker: one connection per target
+   * address for the whole worker instead of one per (peer, target) pair, which keeps a dense host
+   * inside its file descriptor limit without evicting and re-opening connections all the time.
+   */
+  sharedPool?: ConnectionPool;
 }
 
 export class PeerNode {
@@ -83,7 +92,13 @@ export class PeerNode {
     const self: PeerRef = { id, addr };
     const log = baseLog.child({ peer: idToHex(id).slice(0, 8), addr });
     const requestTimeoutMs = init.requestTimeoutMs ?? CHORD_DEFAULTS.requestTimeoutMs;
-    const transport = new TcpTransport({ log: log.child({ component: 'transport' }), random }, { self, requestTimeoutMs, maxFrameBytes: init.maxFrameBytes, maxConnections: init.maxConnections });
+    const transport = new TcpTransport({ log: log.child({ component: 'transport' }), random }, {
+      self,
+      requestTimeoutMs,
+      maxFrameBytes: init.maxFrameBytes,
+      maxConnections: init.maxConnections,
+      ...(components.sharedPool ? { sharedPool: components.sharedPool } : {}),
+    });
     const stabilizeMs = init.stabilizeMs ?? CHORD_DEFAULTS.stabilizeIntervalMs;
     const chord = new ChordPeer(
       { transport, clock, random, log: log.child({ component: 'chord' }) },
@@ -96,6 +111,7 @@ export class PeerNode {
         checkPredecessorIntervalMs: stabilizeMs,
         fingersPerRound: init.fingersPerRound,
         requestTimeoutMs,
+        routeCache: init.routeCache !== false,
       },
     );
     const store = new KvStore(

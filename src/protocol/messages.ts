@@ -39,7 +39,8 @@ export interface GetState { type: 'getState' }
 export interface State { type: 'state'; self: PeerRef; predecessor: PeerRef | null; successors: PeerRef[] }
 export interface Notify { type: 'notify'; peer: PeerRef }
 export interface FindSuccessor { type: 'findSuccessor'; key: Id }
-export interface FindSuccessorReply { type: 'findSuccessorReply'; done: boolean; nodes: PeerRef[] }
+/** rangeStart (done answers): the id just before the owner's range, so the owner's range can be cached. */
+export interface FindSuccessorReply { type: 'findSuccessorReply'; done: boolean; nodes: PeerRef[]; rangeStart?: Id }
 export interface Leave { type: 'leave'; peer: PeerRef; predecessor: PeerRef | null; successors: PeerRef[] }
 export interface GetInfo { type: 'getInfo' }
 export interface Info {
@@ -53,20 +54,22 @@ export interface Info {
 }
 
 // --- client key-value access ---
-export interface Lookup { type: 'lookup'; keyId: Id }
-export interface LookupReply { type: 'lookupReply'; owner: PeerRef; hops: number }
-export interface Put { type: 'put'; key: Uint8Array; value: Uint8Array }
+/** noRouteCache: resolve by routing even when the entry peer has a cached route (benchmarks, checks). */
+export interface Lookup { type: 'lookup'; keyId: Id; noRouteCache?: boolean }
+export interface LookupReply { type: 'lookupReply'; owner: PeerRef; hops: number; path: PeerRef[] }
+export interface Put { type: 'put'; key: Uint8Array; value: Uint8Array; noRouteCache?: boolean }
 export interface PutReply { type: 'putReply'; version: number; copies: number; hops: number }
-export interface Get { type: 'get'; key: Uint8Array }
+export interface Get { type: 'get'; key: Uint8Array; noRouteCache?: boolean }
 export interface GetReply { type: 'getReply'; found: boolean; value: Uint8Array; version: number; hops: number }
-export interface Delete { type: 'delete'; key: Uint8Array }
+export interface Delete { type: 'delete'; key: Uint8Array; noRouteCache?: boolean }
 export interface DeleteReply { type: 'deleteReply'; found: boolean; version: number; hops: number }
 
 // --- store internals ---
-export interface OwnerWrite { type: 'ownerWrite'; key: Uint8Array; value: Uint8Array; deleted: boolean }
+/** mustOwn: sent through a cached route; the receiver refuses with NOT_OWNER unless it owns the key. */
+export interface OwnerWrite { type: 'ownerWrite'; key: Uint8Array; value: Uint8Array; deleted: boolean; mustOwn?: boolean }
 export interface OwnerWriteReply { type: 'ownerWriteReply'; version: number; copies: number; existed: boolean }
 export interface Replicate { type: 'replicate'; records: StoredRecord[] }
-export interface Read { type: 'read'; key: Uint8Array }
+export interface Read { type: 'read'; key: Uint8Array; mustOwn?: boolean }
 export interface ReadReply { type: 'readReply'; record: StoredRecord | null }
 
 // --- registry ---

@@ -123,18 +123,18 @@ export class KvStore {
   }
 
   /** Stores `value` under `key` through the key's owner; resolves once at least 2 copies exist (1 when alone). */
-  async put(key: Uint8Array, value: Uint8Array): Promise<PutResult> {
+  async put(key: Uint8Array, value: Uint8Array, routeCache = true): Promise<PutResult> {
     checkKey(key, this.limits);
     checkValue(value, this.limits);
-    const { reply, hops } = await this.writeViaOwner(key, value, false);
+    const { reply, hops } = await this.writeViaOwner(key, value, false, routeCache);
     return { version: reply.version, copies: reply.copies, hops };
   }
 
   /** Reads `key` from its owner, falling back to its replicas when the owner is gone or lacks it. */
-  async get(key: Uint8Array): Promise<GetResult> {
+  async get(key: Uint8Array, routeCache = true): Promise<GetResult> {
     checkKey(key, this.limits);
-    const attempt = await this.atOwner<GetResult>(keyId(key), async (lookup, n) => {
-      const outcome = await readKey(this.reader, lookup, key);
+    const attempt = await this.atOwner<GetResult>(keyId(key), routeCache, async (lookup, n, mustOwn) => {
+      const outcome = await readKey(this.reader, lookup, key, mustOwn);
       if (!outcome.answered) {
         this.log.debug('read found no live copy holder, retrying', { attempt: n, owner: lookup.owner.addr });
         return { retry: outcome.error };
@@ -149,9 +149,9 @@ export class KvStore {
   }
 
   /** Deletes `key` by writing a tombstone through its owner; `found` tells whether it had a live value. */
-  async delete(key: Uint8Array): Promise<DeleteResult> {
+  async delete(key: Uint8Array, routeCache = true): Promise<DeleteResult> {
     checkKey(key, this.limits);
-    const { reply, hops } = await this.writeViaOwner(key, new Uint8Array(0), true);
+    const { reply, hops } = await this.writeViaOwner(key, new Uint8Array(0), true, routeCache);
     return { found: reply.existed, version: reply.version, hops };
   }
 
@@ -163,17 +163,17 @@ export class KvStore {
   handle(req: Request): Promise<Response> | undefined {
     switch (req.type) {
       case 'put':
-        return this.put(req.key, req.value).then((r): Response => ({ type: 'putReply', ...r }));
+        return this.put(req.key, req.value, !req.noRouteCache).then((r): Response => ({ type: 'putReply', ...r }));
       case 'get':
-        return this.get(req.key).then((r): Response => ({ type: 'getReply', ...r }));
+        return this.get(req.key, !req.noRouteCache).then((r): Response => ({ type: 'getReply', ...r }));
       case 'delete':
-        return this.delete(req.key).then((r): Response => ({ type: 'deleteReply', ...r }));
+        return this.delete(req.key, !req.noRouteCache).then((r): Response => ({ type: 'deleteReply', ...r }));
       case 'ownerWrite':
-        return this.handleOwnerWrite(req.key, req.value, req.deleted);
+        return this.handleOwnerWrite(req.key, req.value, req.deleted, req.mustOwn === true);
       case 'replicate':
         return this.handleReplicate(req.records);
       case 'read':
-        return this.handleRead(req.key);
+        return this.handleRead(req.key, req.mustOwn === true);
       default:
         return undefined;
     }
@@ -244,16 +244,16 @@ export class KvStore {
 
   // --- writes ---
 
-  private async writeViaOwner(key: Uint8Array, value: Uint8Array, deleted: boolean): Promise<{ reply: OwnerWriteReply; hops: number }> {
+  private async writeViaOwner(key: Uint8Array, value: Uint8Array, deleted: boolean, routeCache: boolean): Promise<{ reply: OwnerWriteReply; hops: number }> {
     const id = keyId(key);
-    const attempt = await this.atOwner<{ reply: OwnerWriteReply; hops: number }>(id, async (lookup, n) => {
+    const attempt = await this.atOwner<{ reply: OwnerWriteReply; hops: number }>(id, routeCache, async (lookup, n, mustOwn) => {
       try {
         const reply = this.isSelf(lookup.owner)
           ? await this.ownerWrite(key, value, deleted, id)
           : expectReply(
               await this.transport.request(
                 lookup.owner.addr,
-                { type: 'ownerWrite', key, value, deleted },
+                mustOwn ? { type: 'ownerWrite', key, value, deleted, mustOwn } : { type: 'ownerWrite', key, value, deleted },
                 // the owner may itself wait a full timeout for its replicas
                 { timeoutMs: 2 * this.opts.requestTimeoutMs },
               ),
@@ -262,7 +262,7 @@ export class KvStore {
         return { done: { reply, hops: lookup.hops } };
       } catch (err) {
         if (isPeerFailure(err)) this.ring.suspect(lookup.owner);
-        else if (!hasCode(err, ErrorCode.REPLICATION_FAILED)) throw err;
+        else if (!hasCode(err, ErrorCode.REPLICATION_FAILED) && !(mustOwn && hasCode(err, ErrorCode.NOT_OWNER))) throw err;
         this.log.debug('write attempt failed', { attempt: n, owner: lookup.owner.addr, error: describeError(err) });
         return { retry: err };
       }
@@ -281,11 +281,23 @@ export class KvStore {
    * Up to maxAttempts times: looks the key's owner up afresh and runs `step` against it. A failed
    * lookup or a step asking to retry moves on to the next attempt (the ring has meanwhile dropped
    * the dead peers it met); the result is the first `done`, or the last reason to retry.
+   *
+   * With `routeCache`, a cached owner is tried first with mustOwn (the owner checks the hint); if
+   * that does not settle it, the route is forgotten and the attempts above follow, so a stale
+   * entry costs one round trip.
    */
   private async atOwner<T>(
     id: Id,
-    step: (lookup: RingLookup, attempt: number) => Promise<{ done: T } | { retry: unknown }>,
+    routeCache: boolean,
+    step: (lookup: RingLookup, attempt: number, mustOwn: boolean) => Promise<{ done: T } | { retry: unknown }>,
   ): Promise<{ done: T } | { retry: unknown }> {
+    const cached = routeCache ? this.ring.cachedRoute?.(id) : undefined;
+    if (cached && !this.isSelf(cached.owner)) {
+      const outcome = await step(cached, 0, true);
+      if ('done' in outcome) return outcome;
+      this.ring.forgetRoute?.(cached.owner);
+      this.log.debug('cached route did not settle, routing', { owner: cached.owner.addr, error: describeError(outcome.retry) });
+    }
     let last: { retry: unknown } = { retry: undefined };
     for (let n = 1; n <= this.opts.maxAttempts; n++) {
       const lookup = await this.lookup(id);
@@ -293,7 +305,7 @@ export class KvStore {
         last = { retry: lookup };
         continue;
       }
-      const outcome = await step(lookup, n);
+      const outcome = await step(lookup, n, false);
       if ('done' in outcome) return outcome;
       last = outcome;
     }
@@ -341,10 +353,11 @@ export class KvStore {
     return { type: 'ownerWriteReply', version, copies, existed: existing !== undefined && !existing.deleted };
   }
 
-  private async handleOwnerWrite(key: Uint8Array, value: Uint8Array, deleted: boolean): Promise<Response> {
+  private async handleOwnerWrite(key: Uint8Array, value: Uint8Array, deleted: boolean, mustOwn: boolean): Promise<Response> {
     checkKey(key, this.limits);
     if (typeof deleted !== 'boolean') throw new RingwireError(ErrorCode.INVALID_REQUEST, 'deleted must be a boolean');
     if (!deleted) checkValue(value, this.limits);
+    if (mustOwn) this.checkOwned(key);
     // No ownership check: the entry peer's lookup is the authority, and refusing writes while the
     // ring converges (a stale predecessor) would fail them for nothing; ownerWrite copies a write
     // it should not have received to its predecessor, and LWW merges any overlap.
@@ -360,8 +373,9 @@ export class KvStore {
 
   // --- reads ---
 
-  private async handleRead(key: Uint8Array): Promise<Response> {
+  private async handleRead(key: Uint8Array, mustOwn: boolean): Promise<Response> {
     checkKey(key, this.limits);
+    if (mustOwn) this.checkOwned(key);
     return { type: 'readReply', record: this.local.get(key) ?? null };
   }
 
@@ -408,6 +422,14 @@ export class KvStore {
       this.soonTimer = undefined;
       if (this.started) void this.repair();
     }, this.opts.repairAfterChangeMs);
+  }
+
+  /** Refuses a request sent through a route cache for a key outside (predecessor, self]. */
+  private checkOwned(key: Uint8Array): void {
+    if (!this.ring.owns(keyId(key))) {
+      const pred = this.ring.predecessor;
+      throw new RingwireError(ErrorCode.NOT_OWNER, `this peer does not own the key (its range starts after ${pred ? pred.addr : 'an unknown predecessor'}); route the request afresh`);
+    }
   }
 
   private isSelf(peer: PeerRef): boolean {

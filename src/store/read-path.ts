@@ -26,9 +26,10 @@ export interface ReadContext {
 export type ReadOutcome = { answered: true; record: StoredRecord | null } | { answered: false; error: unknown };
 
 /** A peer's copy of `key` (null when it holds none), validated; throws on failure. */
-export async function readFrom(ctx: ReadContext, peer: PeerRef, key: Uint8Array): Promise<StoredRecord | null> {
+export async function readFrom(ctx: ReadContext, peer: PeerRef, key: Uint8Array, mustOwn = false): Promise<StoredRecord | null> {
   if (idEquals(peer.id, ctx.ring.self.id)) return ctx.local.get(key) ?? null;
-  const res = await ctx.push.transport.request(peer.addr, { type: 'read', key }, { timeoutMs: ctx.push.timeoutMs });
+  const req = mustOwn ? { type: 'read' as const, key, mustOwn } : { type: 'read' as const, key };
+  const res = await ctx.push.transport.request(peer.addr, req, { timeoutMs: ctx.push.timeoutMs });
   const record = expectReply(res, 'readReply').record;
   if (record !== null) checkRecord(record, ctx.limits);
   return record;
@@ -38,8 +39,12 @@ export async function readFrom(ctx: ReadContext, peer: PeerRef, key: Uint8Array)
  * Reads `key` at the owner `lookup` found, then (owner gone or empty-handed) at the first
  * replicas-1 peers after it. Peers that fail are reported to the ring. `answered` is false only
  * when no peer at all answered, so the caller can look the key up again.
+ *
+ * With `mustOwn` (the owner came from the route cache) the owner must confirm it owns the key,
+ * and an owner that refuses or fails ends the read unanswered: the caller then routes afresh
+ * rather than trust replicas named by a stale hint.
  */
-export async function readKey(ctx: ReadContext, lookup: RingLookup, key: Uint8Array): Promise<ReadOutcome> {
+export async function readKey(ctx: ReadContext, lookup: RingLookup, key: Uint8Array, mustOwn = false): Promise<ReadOutcome> {
   const { ring, push } = ctx;
   const owner = lookup.owner;
   const ownerIsSelf = idEquals(owner.id, ring.self.id);
@@ -47,10 +52,12 @@ export async function readKey(ctx: ReadContext, lookup: RingLookup, key: Uint8Ar
   let ownerAlive = true;
   let error: unknown;
   try {
-    ownerRecord = await readFrom(ctx, owner, key);
+    ownerRecord = await readFrom(ctx, owner, key, mustOwn);
   } catch (err) {
+    if (mustOwn && !isPeerFailure(err)) return { answered: false, error: err };
     if (!isPeerFailure(err)) throw err;
     ring.suspect(owner);
+    if (mustOwn) return { answered: false, error: err };
     ownerAlive = false;
     error = err;
   }

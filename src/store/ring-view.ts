@@ -38,6 +38,13 @@ export interface RingView {
   owns(keyId: Id): boolean;
   /** Tells the ring that `peer` just failed a request, so routing drops it at once. */
   suspect(peer: PeerRef): void;
+  /**
+   * A cached owner of `key` (route cache), or undefined. A hint only: requests sent on it carry
+   * mustOwn so the owner refuses a key it does not own.
+   */
+  cachedRoute?(key: Id): RingLookup | undefined;
+  /** Drops cached routes to `owner` (it refused or failed a request sent on one). */
+  forgetRoute?(owner: PeerRef): void;
   /** Subscribes to neighbourhood changes; returns the unsubscribe function. */
   onChange(listener: (change: RingViewChange) => void): () => void;
 }

@@ -61,9 +61,16 @@ test('findSuccessorStep: done within the successor list span or at (predecessor,
     r: 3,
   };
   const ask = (n: number) => findSuccessorStep(state, p(n).id);
-  assert.deepEqual({ ...ask(55), nodes: ask(55).nodes.map((x) => x.addr) }, { type: 'findSuccessorReply', done: true, nodes: ['p60', 'p70', 'p80'] });
+  const start = (n: number): string | undefined => {
+    const s = ask(n).rangeStart;
+    return s && `p${s[0]}`;
+  };
+  assert.deepEqual({ ...ask(55), nodes: ask(55).nodes.map((x) => x.addr), rangeStart: start(55) }, { type: 'findSuccessorReply', done: true, nodes: ['p60', 'p70', 'p80'], rangeStart: 'p50' });
   assert.deepEqual(ask(75).nodes.map((x) => x.addr), ['p80'], 'deeper in the list: owner and what follows it');
+  assert.equal(start(75), 'p70', "the owner's range starts at the entry before it");
   assert.deepEqual(ask(45).nodes.map((x) => x.addr), ['p50', 'p60', 'p70', 'p80'], 'ours');
+  assert.equal(start(45), 'p40', 'our own range starts at our predecessor');
+  assert.equal(ask(200).rangeStart, undefined, 'not done: no range');
   const far = ask(200);
   assert.equal(far.done, false);
   assert.deepEqual(far.nodes.map((x) => x.addr), ['p80', 'p70', 'p60']);

@@ -72,10 +72,12 @@ test('chord node processes form a ring; put/get/del/lookup/ring work through any
   assert.deepEqual(JSON.parse(json.stdout), { key: 'greeting', value: 'hello world' });
 
   const lookup = await chord(['lookup', 'greeting', '--via', peers[0]!.addr, '--json']);
-  const answer = JSON.parse(lookup.stdout) as { key: string; keyId: string; owner: { id: string; addr: string }; hops: number };
+  const answer = JSON.parse(lookup.stdout) as { key: string; keyId: string; owner: { id: string; addr: string }; hops: number; path: Array<{ id: string; addr: string }> };
   assert.equal(answer.keyId, createHash('sha1').update('greeting').digest('hex'));
   assert.ok(peers.some((p) => p.id === answer.owner.id && p.addr === answer.owner.addr));
   assert.ok(Number.isInteger(answer.hops) && answer.hops >= 0);
+  assert.equal(answer.path.length, answer.hops);
+  for (const hop of answer.path) assert.ok(peers.some((p) => p.id === hop.id && p.addr === hop.addr), `path entry ${hop.addr} is a peer`);
 
   const ring = JSON.parse((await chord(['ring', '--via', peers[0]!.addr, '--json'])).stdout) as Array<{ id: string; keys: number }>;
   const ids = ring.map((p) => p.id);

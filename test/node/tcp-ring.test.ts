@@ -41,12 +41,21 @@ test('8 peers over TCP: 1,000 keys readable through every peer, and after two cr
 
   // Each key's owner as the ring's true successor, and lookups agree with it.
   const sorted = [...nodes].sort((a, b) => compareIds(a.self.id, b.self.id));
+  let maxHops = 0;
   for (const k of keys.slice(0, 200)) {
     const id = keyId(k);
     const owner = sorted.find((n, i) => betweenRightIncl(sorted[(i - 1 + sorted.length) % sorted.length]!.self.id, id, n.self.id))!;
     const res = await client.lookup(nodes[0]!.addr, k);
     assert.ok(idEquals(res.owner.id, owner.self.id), `lookup of ${k} answered ${res.owner.addr}, owner is ${owner.addr}`);
+    // The route is reported: one ring member per hop, never the entry peer itself.
+    assert.equal(res.path.length, res.hops, `lookup of ${k}: path ${res.path.map((p) => p.addr)} vs ${res.hops} hops`);
+    for (const p of res.path) {
+      assert.ok(sorted.some((n) => idEquals(n.self.id, p.id) && n.addr === p.addr), `path entry ${p.addr} is a ring member`);
+      assert.notEqual(p.addr, nodes[0]!.addr);
+    }
+    maxHops = Math.max(maxHops, res.hops);
   }
+  assert.ok(maxHops > 0, 'some lookups among 200 keys on this ring needed a remote step');
 
   // Two crashes (sockets destroyed, no goodbye) at non-adjacent positions, and one graceful leave.
   const crashed = [sorted[1]!, sorted[4]!];

@@ -87,7 +87,7 @@ const MAKERS: Record<Message['type'], (r: Random) => Message> = {
     keys: uint(r), stored: uint(r),
   }),
   lookup: (r) => ({ type: 'lookup', keyId: randomPeer(r).id }),
-  lookupReply: (r) => ({ type: 'lookupReply', owner: randomPeer(r), hops: randomInt(r, 32) }),
+  lookupReply: (r) => ({ type: 'lookupReply', owner: randomPeer(r), hops: randomInt(r, 32), path: [randomPeer(r)] }),
   put: (r) => ({ type: 'put', key: smallBytes(r), value: smallBytes(r) }),
   putReply: (r) => ({ type: 'putReply', version: uint(r), copies: randomInt(r, 4), hops: randomInt(r, 32) }),
   get: (r) => ({ type: 'get', key: smallBytes(r) }),

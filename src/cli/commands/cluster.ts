@@ -23,6 +23,7 @@ const SPEC = {
   successors: { type: 'string' as const },
   replicas: { type: 'string' as const },
   'stabilize-ms': { type: 'string' as const },
+  'no-route-cache': { type: 'boolean' as const },
   'log-level': { type: 'string' as const },
 };
 
@@ -45,7 +46,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const logLevel = logLevelFrom(str('log-level') ?? process.env.LOG_LEVEL ?? CLUSTER_DEFAULTS.logLevel);
   const log = jsonLogger((line) => process.stderr.write(line), logLevel, { component: 'host' });
 
-  const cluster = new ClusterHost({ log }, { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel });
+  const cluster = new ClusterHost({ log }, { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel, routeCache: values['no-route-cache'] !== true });
   const admin = new AdminServer({ host: cluster, log });
   let stopping: Promise<number> | undefined;
   const stop = (): Promise<number> =>

@@ -55,7 +55,7 @@ export async function delCommand(argv: string[]): Promise<number> {
 export async function lookupCommand(argv: string[]): Promise<number> {
   const { args: [key], via, json } = parseViaCommand(argv, 'lookup', ['key']);
   const res = await withClient((c) => c.lookup(via, key!));
-  if (json) printJson({ key, keyId: idToHex(res.keyId), owner: peerJson(res.owner), hops: res.hops });
+  if (json) printJson({ key, keyId: idToHex(res.keyId), owner: peerJson(res.owner), hops: res.hops, path: res.path.map(peerJson) });
   else printLine(`${key} -> ${idToHex(res.keyId)} owned by ${idToHex(res.owner.id)} at ${res.owner.addr} (${res.hops} hops)`);
   return ExitCode.OK;
 }

@@ -16,6 +16,7 @@ const SPEC = {
   successors: { type: 'string' as const },
   replicas: { type: 'string' as const },
   'stabilize-ms': { type: 'string' as const },
+  'no-route-cache': { type: 'boolean' as const },
   'log-level': { type: 'string' as const },
 };
 
@@ -47,7 +48,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   const id = parseId('id', str('id'));
   const log = jsonLogger((line) => process.stderr.write(line), logLevelFrom(str('log-level')));
 
-  const node = await PeerNode.start({ log }, { host, port, id, join, registry, successors, replicas, stabilizeMs });
+  const node = await PeerNode.start({ log }, { host, port, id, join, registry, successors, replicas, stabilizeMs, routeCache: values['no-route-cache'] !== true });
   printJson({ event: 'ready', id: idToHex(node.self.id), addr: node.addr });
 
   return new Promise<number>((resolve) => {

@@ -1,0 +1,77 @@
+// The route cache on its own: ranges found by binary search (with wrap-around), never overlapping,
+// newest knowledge winning, bounded in size.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { RouteCache, type CachedRoute } from '../../src/chord/route-cache.js';
+import { betweenRightIncl, idEquals, type Id } from '../../src/ring/id.js';
+
+const id = (b: number): Id => {
+  const out = new Uint8Array(20);
+  out[0] = b;
+  return out;
+};
+const route = (start: number, end: number): CachedRoute => ({ start: id(start), owner: { id: id(end), addr: `p${end}` }, followers: [] });
+const owner = (r: CachedRoute | undefined): string | undefined => r?.owner.addr;
+
+test('finds the range holding a key, including the range that wraps past zero', () => {
+  const c = new RouteCache();
+  c.insert(route(10, 20));
+  c.insert(route(20, 40));
+  c.insert(route(200, 5));
+  assert.equal(owner(c.find(id(15))), 'p20');
+  assert.equal(owner(c.find(id(20))), 'p20', 'the owner id itself is in its range');
+  assert.equal(owner(c.find(id(21))), 'p40');
+  assert.equal(owner(c.find(id(250))), 'p5', 'after the last owner: the wrapping range');
+  assert.equal(owner(c.find(id(3))), 'p5');
+  assert.equal(c.find(id(10)), undefined, 'the range start is not in the range');
+  assert.equal(c.find(id(100)), undefined, 'a gap between cached ranges is a miss');
+});
+
+test('a newer range replaces what it overlaps; forgetting an owner drops its ranges', () => {
+  const c = new RouteCache();
+  c.insert(route(10, 30));
+  c.insert(route(30, 50));
+  c.insert(route(20, 30)); // a peer joined at 20: the old (10, 30] is gone
+  assert.equal(c.size, 2);
+  assert.equal(c.find(id(15)), undefined);
+  assert.equal(owner(c.find(id(25))), 'p30');
+  c.forgetOwner({ id: id(50), addr: 'p50' });
+  assert.equal(c.find(id(40)), undefined);
+  c.insert(route(7, 7)); // a lone peer's whole ring: never cached
+  assert.equal(c.size, 1);
+});
+
+test('the oldest entry goes when the cache is full', () => {
+  const c = new RouteCache(3);
+  for (const [s, e] of [[0, 10], [10, 20], [20, 30], [30, 40]] as const) c.insert(route(s, e));
+  assert.equal(c.size, 3);
+  assert.equal(c.find(id(5)), undefined);
+  assert.equal(owner(c.find(id(35))), 'p40');
+});
+
+test('property: entries never overlap and find agrees with a linear scan of the newest ranges', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })), { maxLength: 40 }), fc.integer({ min: 0, max: 255 }), (ranges, probe) => {
+      const c = new RouteCache();
+      const model: CachedRoute[] = [];
+      for (const [s, e] of ranges) {
+        const r = route(s, e);
+        c.insert(r);
+        if (s === e) continue;
+        const inR = (x: CachedRoute, k: Id): boolean => betweenRightIncl(x.start, k, x.owner.id);
+        // the model: drop everything the new range overlaps, then add it
+        for (let i = model.length - 1; i >= 0; i--) {
+          const m = model[i]!;
+          if (idEquals(m.owner.id, r.owner.id) || inR(m, r.owner.id) || inR(r, m.owner.id)) model.splice(i, 1);
+        }
+        model.push(r);
+      }
+      const hits = model.filter((m) => betweenRightIncl(m.start, id(probe), m.owner.id));
+      assert.ok(hits.length <= 1, 'model ranges are disjoint');
+      assert.equal(owner(c.find(id(probe))), owner(hits[0]));
+      assert.equal(c.size, model.length);
+    }),
+    { numRuns: 500, seed: 42 },
+  );
+});

@@ -1,0 +1,114 @@
+/**
+ * The route cache end to end over the simulator: a warm entry peer sends gets straight to the
+ * owner (no routing messages), and after joins, leaves and crashes its stale entries never give a
+ * wrong answer: the old owner refuses, the entry peer routes afresh.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { expectReply } from '../../src/protocol/messages.js';
+import { keyId } from '../../src/ring/hash.js';
+import { compareIds, idEquals } from '../../src/ring/id.js';
+import { enc, dec, makeSimRing, putMany, names, settle, type SimRing } from './sim-ring-helpers.js';
+import type { SimPeer } from '../../src/sim/sim-peer.js';
+
+const sent = (ring: SimRing, type: string): number => ring.network.sent.get(type) ?? 0;
+
+/** The live peer that owns `key`: the first at or after its id. */
+function trueOwner(ring: SimRing, key: string): SimPeer {
+  const live = ring.live();
+  const id = keyId(key);
+  return live.find((p) => compareIds(p.chord.self.id, id) >= 0) ?? live[0]!;
+}
+
+async function getAll(entry: SimPeer, keys: string[], routeCache: boolean): Promise<{ hops: number }> {
+  let hops = 0;
+  for (const k of keys) {
+    const res = expectReply(await entry.handler({ type: 'get', key: enc.encode(k), noRouteCache: !routeCache }), 'getReply');
+    assert.equal(res.found, true, `${k} found`);
+    assert.equal(dec.decode(res.value), `v:${k}`);
+    hops += res.hops;
+  }
+  return { hops };
+}
+
+test('a warm route cache sends gets straight to the owner; turned off per request, gets route again', async (t) => {
+  const ring = await makeSimRing(t, 16, 3);
+  const acked = await putMany(ring, names('k', 300));
+  const keys = [...acked.keys()];
+  const entry = ring.peers[0]!;
+
+  const coldSteps = sent(ring, 'findSuccessor');
+  await getAll(entry, keys, true); // warms the cache
+  const coldCost = sent(ring, 'findSuccessor') - coldSteps;
+  assert.ok(coldCost > 0, 'the first pass routes');
+  assert.ok(entry.chord.routeCacheSize() > 0);
+
+  const before = sent(ring, 'findSuccessor');
+  const warm = await getAll(entry, keys, true);
+  assert.equal(sent(ring, 'findSuccessor') - before, 0, 'a warm cache needs no routing step');
+  assert.equal(warm.hops, 0);
+
+  const beforeOff = sent(ring, 'findSuccessor');
+  const off = await getAll(entry, keys, false);
+  assert.ok(sent(ring, 'findSuccessor') - beforeOff > 0 && off.hops > 0, 'noRouteCache routes every request');
+
+  // Lookups through the cache: one confirming step at the cached owner, and the right owner.
+  for (const k of keys.slice(0, 50)) {
+    const res = expectReply(await entry.handler({ type: 'lookup', keyId: keyId(k) }), 'lookupReply');
+    assert.ok(idEquals(res.owner.id, trueOwner(ring, k).chord.self.id), `owner of ${k}`);
+    assert.ok(res.hops <= 1, `cached lookup of ${k} took ${res.hops} hops`);
+  }
+});
+
+test('stale cache entries after joins, leaves and crashes cost a round trip, never a wrong answer', async (t) => {
+  const ring = await makeSimRing(t, 14, 5);
+  const acked = await putMany(ring, names('s', 300));
+  const keys = [...acked.keys()];
+  const entry = ring.peers[0]!;
+  await getAll(entry, keys, true);
+  const warmSize = entry.chord.routeCacheSize();
+  assert.ok(warmSize >= 5, `cache holds ${warmSize} ranges`);
+
+  // Joins split cached ranges; a leave and two crashes remove cached owners.
+  for (let i = 0; i < 4; i++) await ring.addPeer(`sim-new-${i}:4000`, ring.peers[1]!.addr);
+  await ring.converge();
+  const others = ring.live().filter((p) => p !== entry);
+  const leaver = others[2]!;
+  await leaver.store.handOff();
+  await leaver.chord.leave();
+  leaver.stop();
+  ring.gone.add(leaver.addr);
+  for (const p of [others[6]!, others[10]!]) {
+    p.crash();
+    ring.gone.add(p.addr);
+  }
+  await settle(ring, 3000);
+
+  const stale = keys.filter((k) => {
+    const cached = entry.chord.cachedRoute(keyId(k));
+    return cached !== undefined && !idEquals(cached.owner.id, trueOwner(ring, k).chord.self.id);
+  });
+  // (Finger maintenance refreshes most ranges for free; the seed leaves some stale.)
+  assert.ok(stale.length > 0, 'the changes left stale entries in the cache');
+  const stepsBefore = sent(ring, 'findSuccessor');
+  await getAll(entry, keys, true);
+  assert.ok(sent(ring, 'findSuccessor') - stepsBefore > 0, 'stale entries were routed around');
+  for (const k of stale) {
+    const cached = entry.chord.cachedRoute(keyId(k));
+    assert.ok(cached === undefined || idEquals(cached.owner.id, trueOwner(ring, k).chord.self.id), `the stale entry for ${k} was replaced`);
+  }
+  for (const k of keys) {
+    const res = expectReply(await entry.handler({ type: 'lookup', keyId: keyId(k) }), 'lookupReply');
+    assert.ok(idEquals(res.owner.id, trueOwner(ring, k).chord.self.id), `lookup of ${k} through a stale cache names the true owner`);
+  }
+  // Writes through the (refreshed) cache land at the true owner: read back without the cache.
+  for (const k of keys.slice(0, 100)) {
+    const put = expectReply(await entry.handler({ type: 'put', key: enc.encode(k), value: enc.encode(`w:${k}`) }), 'putReply');
+    assert.ok(put.copies >= 2);
+    const owner = trueOwner(ring, k);
+    assert.equal(dec.decode(owner.store.localRecord(enc.encode(k))?.value ?? new Uint8Array()), `w:${k}`, `${k} written at its owner`);
+    const other = ring.live().find((p) => p !== entry)!;
+    const got = expectReply(await other.handler({ type: 'get', key: enc.encode(k), noRouteCache: true }), 'getReply');
+    assert.equal(dec.decode(got.value), `w:${k}`);
+  }
+});
