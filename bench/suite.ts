@@ -27,7 +27,7 @@ const { values } = parseArgs({
     ops: { type: 'string', default: 'get,lookup' },
     concurrency: { type: 'string', default: '1,64' },
     'skip-micro': { type: 'boolean', default: false },
-    'extra-args': { type: 'string', default: '' }, // passed to every chord bench run (e.g. "--no-route-cache")
+    'route-cache': { type: 'string', default: 'off,on' }, // off: chord bench --no-route-cache (routing measured)
     tag: { type: 'string', default: '' }, // names this variant in the output files (latest<tag>.json)
   },
 });
@@ -39,7 +39,10 @@ const durationS = Number(values.duration ?? (quick ? 2 : 5));
 const warmupS = Number(values.warmup ?? (quick ? 0.5 : 1));
 const ops = values.ops.split(',');
 const concurrencies = values.concurrency.split(',').map(Number);
-const extraArgs = values['extra-args'].split(' ').filter(Boolean);
+const routeCaches = values['route-cache'].split(',').map((v) => {
+  if (v !== 'on' && v !== 'off') throw new Error(`--route-cache takes on, off or both as "off,on", got ${v}`);
+  return v === 'on';
+});
 const tag = values.tag;
 
 const ROOT = new URL('../../', import.meta.url); // dist/bench/suite.js -> repo root
@@ -56,9 +59,9 @@ const log = (msg: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 };
 
-interface Run extends BenchReport { workers: number; repeat: number; extraArgs: string[] }
+interface Run extends BenchReport { workers: number; repeat: number; routeCache: boolean }
 interface Summary {
-  peers: number; op: string; concurrency: number;
+  peers: number; op: string; concurrency: number; routeCache: boolean;
   opsPerSec: number; p50Ms: number; p90Ms: number; p99Ms: number; meanHops: number; p99Hops: number; errors: number;
   baselineForwards: number; baselineOpsPerSec: number; baselineP50Ms: number; baselineP99Ms: number;
   fractionOfBaseline: number;
@@ -66,7 +69,7 @@ interface Summary {
 
 const t0 = performance.now();
 const runs: Run[] = [];
-const baselineRuns: Array<BenchReport & { workers: number; repeat: number; forwards: number; forOp: string }> = [];
+const baselineRuns: Array<BenchReport & { workers: number; repeat: number; forwards: number; forOp: string; forRouteCache: boolean }> = [];
 const summaries: Summary[] = [];
 const density: Array<{ peers: number; workers: number; readyS: number; rssMiB: number }> = [];
 
@@ -79,14 +82,17 @@ for (const n of sizes) {
   const via = cluster.addrs.slice(0, 3).join(',');
   const mine: Run[] = [];
   try {
-    for (const op of ops) {
-      for (const c of concurrencies) {
-        for (let rep = 0; rep < repeats; rep++) {
-          const r = await chordBench<BenchReport>(['--via', via, '--op', op, '--concurrency', String(c), '--duration', String(durationS), '--warmup', String(warmupS), ...extraArgs]);
-          const run = { ...r, workers, repeat: rep, extraArgs };
-          runs.push(run);
-          mine.push(run);
-          log(`N=${n} ${op} c=${c} #${rep + 1}: ${r.opsPerSec} ops/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms hops ${r.meanHops}${Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : ''}`);
+    for (const rc of routeCaches) {
+      for (const op of ops) {
+        for (const c of concurrencies) {
+          for (let rep = 0; rep < repeats; rep++) {
+            const args = ['--via', via, '--op', op, '--concurrency', String(c), '--duration', String(durationS), '--warmup', String(warmupS)];
+            const r = await chordBench<BenchReport>(rc ? args : [...args, '--no-route-cache']);
+            const run = { ...r, workers, repeat: rep, routeCache: rc };
+            runs.push(run);
+            mine.push(run);
+            log(`N=${n} ${op} c=${c} cache ${rc ? 'on' : 'off'} #${rep + 1}: ${r.opsPerSec} ops/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms hops ${r.meanHops}${Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : ''}`);
+          }
         }
       }
     }
@@ -99,22 +105,22 @@ for (const n of sizes) {
   // A get is a lookup (hops exchanges from the entry peer) plus the read at the owner: one more.
   const relays = await startBaseline(n, workers);
   try {
-    for (const op of ops) {
+    for (const rc of routeCaches) for (const op of ops) {
       for (const c of concurrencies) {
-        const chord = mine.filter((r) => r.op === op && r.concurrency === c);
+        const chord = mine.filter((r) => r.op === op && r.concurrency === c && r.routeCache === rc);
         const hops = median(chord.map((r) => r.meanHops));
         const forwards = hops + (op === 'lookup' ? 0 : 1);
         const base: BenchReport[] = [];
         for (let rep = 0; rep < repeats; rep++) {
           const b = await runBaseline(relays, { forwards, concurrency: c, durationS, warmupS, op: `wire(${op})`, seed: rep + 1 });
           base.push(b);
-          baselineRuns.push({ ...b, workers, repeat: rep, forwards: r2(forwards), forOp: op });
-          log(`N=${n} wire baseline for ${op} c=${c} (${forwards.toFixed(2)} forwards) #${rep + 1}: ${b.opsPerSec} ops/s p50 ${b.p50Ms} ms p99 ${b.p99Ms} ms`);
+          baselineRuns.push({ ...b, workers, repeat: rep, forwards: r2(forwards), forOp: op, forRouteCache: rc });
+          log(`N=${n} wire baseline for ${op} c=${c} cache ${rc ? 'on' : 'off'} (${forwards.toFixed(2)} forwards) #${rep + 1}: ${b.opsPerSec} ops/s p50 ${b.p50Ms} ms p99 ${b.p99Ms} ms`);
         }
         const ops_ = median(chord.map((r) => r.opsPerSec));
         const bOps = median(base.map((b) => b.opsPerSec));
         summaries.push({
-          peers: n, op, concurrency: c,
+          peers: n, op, concurrency: c, routeCache: rc,
           opsPerSec: Math.round(ops_),
           p50Ms: r2(median(chord.map((r) => r.p50Ms))),
           p90Ms: r2(median(chord.map((r) => r.p90Ms))),
@@ -156,7 +162,7 @@ const result = {
   date: new Date().toISOString(),
   node: process.version,
   command: process.argv.slice(2).join(' '),
-  settings: { sizes, workers, repeats, durationS, warmupS, ops, concurrencies, extraArgs },
+  settings: { sizes, workers, repeats, durationS, warmupS, ops, concurrencies, routeCaches },
   micro,
   runs,
   summary: summaries,
@@ -170,33 +176,40 @@ writeFileSync(latest, JSON.stringify(result, null, 2) + '\n');
 copyFileSync(latest, new URL(`${stamp}${tag}.json`, RESULTS));
 
 // Plots.
-const seriesOf = (op: string, c: number, pick: (s: Summary) => number, label: string, dashed = false): Series => ({
-  label, dashed, points: summaries.filter((s) => s.op === op && s.concurrency === c).map((s) => [s.peers, pick(s)]),
+const rcName = (rc: boolean): string => (rc ? 'cache on' : 'cache off');
+const seriesOf = (op: string, c: number, rc: boolean, pick: (s: Summary) => number, label: string, dashed = false): Series => ({
+  label, dashed, points: summaries.filter((s) => s.op === op && s.concurrency === c && s.routeCache === rc).map((s) => [s.peers, pick(s)]),
 });
+const hiC = concurrencies[concurrencies.length - 1]!;
+const loC = concurrencies[0]!;
+const offFirst = [...routeCaches].sort((a, b) => Number(a) - Number(b));
 const throughput: Series[] = [];
-for (const op of ops) for (const c of concurrencies) {
-  throughput.push(seriesOf(op, c, (s) => s.opsPerSec, `${op} c=${c}`));
-  throughput.push(seriesOf(op, c, (s) => s.baselineOpsPerSec, `wire for ${op} c=${c}`, true));
-}
-writeFileSync(new URL(`throughput${tag}.svg`, RESULTS), renderChart({ title: 'Throughput vs ring size', xLabel: 'peers (N)', yLabel: 'ops/s (median)', series: throughput }));
-const hopSeries: Series[] = ops.map((op) => seriesOf(op, concurrencies[0]!, (s) => s.meanHops, `${op} mean hops`));
+for (const rc of offFirst) for (const op of ops) throughput.push(seriesOf(op, hiC, rc, (s) => s.opsPerSec, `${op} ${rcName(rc)}`));
+for (const op of ops) throughput.push(seriesOf(op, hiC, offFirst[0]!, (s) => s.baselineOpsPerSec, `wire for ${op} ${rcName(offFirst[0]!)}`, true));
+writeFileSync(new URL(`throughput${tag}.svg`, RESULTS), renderChart({ title: `Throughput vs ring size (concurrency ${hiC})`, xLabel: 'peers (N)', yLabel: 'ops/s (median)', series: throughput }));
+const hopSeries: Series[] = [];
+for (const rc of offFirst) for (const op of ops) hopSeries.push(seriesOf(op, loC, rc, (s) => s.meanHops, `${op} ${rcName(rc)}`));
 hopSeries.push({ label: '½·log2 N', dashed: true, points: sizes.map((n) => [n, 0.5 * Math.log2(n)]) });
-writeFileSync(new URL(`hops${tag}.svg`, RESULTS), renderChart({ title: 'Mean hops vs ring size', xLabel: 'peers (N)', yLabel: 'hops', series: hopSeries }));
+writeFileSync(new URL(`hops${tag}.svg`, RESULTS), renderChart({ title: `Mean hops vs ring size (concurrency ${loC})`, xLabel: 'peers (N)', yLabel: 'hops', series: hopSeries }));
 const lat: Series[] = [];
 const latOp = ops[0]!;
-const latC = concurrencies[0]!;
-lat.push(seriesOf(latOp, latC, (s) => s.p50Ms, `${latOp} p50`));
-lat.push(seriesOf(latOp, latC, (s) => s.p90Ms, `${latOp} p90`));
-lat.push(seriesOf(latOp, latC, (s) => s.p99Ms, `${latOp} p99`));
-lat.push(seriesOf(latOp, latC, (s) => s.baselineP50Ms, 'wire p50', true));
-lat.push(seriesOf(latOp, latC, (s) => s.baselineP99Ms, 'wire p99', true));
-writeFileSync(new URL(`latency${tag}.svg`, RESULTS), renderChart({ title: `${latOp} latency vs ring size (concurrency ${latC})`, xLabel: 'peers (N)', yLabel: 'ms (log scale)', series: lat, logY: true }));
+const rc0 = offFirst[0]!;
+lat.push(seriesOf(latOp, loC, rc0, (s) => s.p50Ms, `p50 ${rcName(rc0)}`));
+lat.push(seriesOf(latOp, loC, rc0, (s) => s.p90Ms, `p90 ${rcName(rc0)}`));
+lat.push(seriesOf(latOp, loC, rc0, (s) => s.p99Ms, `p99 ${rcName(rc0)}`));
+if (offFirst.length > 1) {
+  lat.push(seriesOf(latOp, loC, true, (s) => s.p50Ms, 'p50 cache on'));
+  lat.push(seriesOf(latOp, loC, true, (s) => s.p99Ms, 'p99 cache on'));
+}
+lat.push(seriesOf(latOp, loC, rc0, (s) => s.baselineP50Ms, 'wire p50', true));
+lat.push(seriesOf(latOp, loC, rc0, (s) => s.baselineP99Ms, 'wire p99', true));
+writeFileSync(new URL(`latency${tag}.svg`, RESULTS), renderChart({ title: `${latOp} latency vs ring size (concurrency ${loC})`, xLabel: 'peers (N)', yLabel: 'ms (log scale)', series: lat, logY: true }));
 
 // The short table.
-const head = ['peers', 'op', 'conc', 'ops/s', 'p50 ms', 'p99 ms', 'hops', '½log2N', 'wire ops/s', 'fraction', 'wire p50', 'wire p99', 'errors'];
-const rows = summaries.map((s) => [s.peers, s.op, s.concurrency, s.opsPerSec, s.p50Ms, s.p99Ms, s.meanHops, r2(0.5 * Math.log2(s.peers)), s.baselineOpsPerSec, s.fractionOfBaseline, s.baselineP50Ms, s.baselineP99Ms, s.errors].map(String));
+const head = ['peers', 'op', 'cache', 'conc', 'ops/s', 'p50 ms', 'p99 ms', 'hops', '½log2N', 'wire ops/s', 'fraction', 'wire p50', 'wire p99', 'errors'];
+const rows = summaries.map((s) => [s.peers, s.op, s.routeCache ? 'on' : 'off', s.concurrency, s.opsPerSec, s.p50Ms, s.p99Ms, s.meanHops, r2(0.5 * Math.log2(s.peers)), s.baselineOpsPerSec, s.fractionOfBaseline, s.baselineP50Ms, s.baselineP99Ms, s.errors].map(String));
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const fmtRow = (r: string[]): string => r.map((c, i) => (i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+const fmtRow = (r: string[]): string => r.map((c, i) => (i === 1 || i === 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 console.log(fmtRow(head));
 for (const r of rows) console.log(fmtRow(r));
 console.log(`\nmedians of ${repeats} run(s) of ${durationS} s each (after ${warmupS} s warm-up); fraction = ops/s over the wire baseline's`);

@@ -26,7 +26,7 @@ const HELP = `chord: a Chord distributed hash table
   chord lookup KEY --via H:P [--json]              which peer owns KEY, and in how many hops
   chord ring --via H:P [--json]                    walk the ring along successors
   chord bench --via H:P[,H:P...] [--op lookup|get|put|mixed] [--concurrency C] [--duration S]
-             [--keys K] [--value-size B] [--warmup S] [--threads T] [--json]
+             [--keys K] [--value-size B] [--warmup S] [--threads T] [--no-route-cache] [--json]
                                                    load generator: checked ops, ops/s, latency, hops
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 key not found.`;

@@ -36,6 +36,8 @@ export interface BenchInit {
   threads?: number;
   seed?: number;
   requestTimeoutMs?: number;
+  /** false: entry peers route every request (no route cache). @default true */
+  routeCache?: boolean;
 }
 
 export interface Progress {
@@ -80,6 +82,7 @@ export async function runBench(init: BenchInit, onProgress?: (p: Progress) => vo
     requestTimeoutMs: init.requestTimeoutMs ?? BENCH_DEFAULTS.requestTimeoutMs,
     via: init.via,
     op: init.op,
+    routeCache: init.routeCache ?? true,
   };
   const threads = init.threads ?? threadsFor(opts.concurrency);
   const client = new RingClient({ requestTimeoutMs: opts.requestTimeoutMs });
@@ -101,6 +104,7 @@ export async function runBench(init: BenchInit, onProgress?: (p: Progress) => vo
     keys: opts.keys,
     valueSize: opts.valueSize,
     requestTimeoutMs: opts.requestTimeoutMs,
+    routeCache: opts.routeCache,
     progress: progressBuf,
   };
   const t0 = performance.now();

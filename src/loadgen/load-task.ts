@@ -21,6 +21,8 @@ export interface LoadTask {
   valueSize: number;
   seed: number;
   requestTimeoutMs: number;
+  /** false: requests carry noRouteCache, so entry peers route every one. */
+  routeCache: boolean;
   progress?: SharedArrayBuffer;
 }
 
@@ -28,7 +30,7 @@ export async function runLoadTask(task: LoadTask): Promise<LoadStats> {
   const client = new RingClient({ requestTimeoutMs: task.requestTimeoutMs });
   try {
     const set = makeKeySet(task.keys, task.valueSize);
-    const op = makeOperation(client, task.ring, set, task.op);
+    const op = makeOperation(client, task.ring, set, task.op, task.routeCache);
     return await runClosedLoop(op, {
       concurrency: task.concurrency,
       warmupMs: task.warmupMs,

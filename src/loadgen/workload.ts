@@ -74,22 +74,24 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export type Operation = (entry: string, k: number, random: () => number) => Promise<number>;
 
 /** The checked operation for `init.op` over `keys`, against `ring`. */
-export function makeOperation(client: RingClient, ring: RingMap, set: KeySet, op: BenchOp): Operation {
+export function makeOperation(client: RingClient, ring: RingMap, set: KeySet, op: BenchOp, routeCache = true): Operation {
+  // With the cache off, every request asks its entry peer to route (hops then measure routing).
+  const routing = routeCache ? {} : { noRouteCache: true };
   // A put is acknowledged once two copies exist (one on a lone peer): anything less is a failure.
   const minCopies = Math.min(2, ring.peers.length);
   const get: Operation = async (entry, k) => {
-    const res = expectReply(await client.request(entry, { type: 'get', key: set.keys[k]! }), 'getReply');
+    const res = expectReply(await client.request(entry, { type: 'get', key: set.keys[k]!, ...routing }), 'getReply');
     if (!res.found) throw new CheckFailed('NOT_FOUND', `bench:${k} not found through ${entry}`);
     if (!sameBytes(res.value, set.values[k]!)) throw new CheckFailed('WRONG_VALUE', `bench:${k} came back with another value through ${entry}`);
     return res.hops;
   };
   const put: Operation = async (entry, k) => {
-    const res = expectReply(await client.request(entry, { type: 'put', key: set.keys[k]!, value: set.values[k]! }), 'putReply');
+    const res = expectReply(await client.request(entry, { type: 'put', key: set.keys[k]!, value: set.values[k]!, ...routing }), 'putReply');
     if (res.copies < minCopies) throw new CheckFailed('TOO_FEW_COPIES', `bench:${k} stored with ${res.copies} copies`);
     return res.hops;
   };
   const lookup: Operation = async (entry, k) => {
-    const res = expectReply(await client.request(entry, { type: 'lookup', keyId: set.ids[k]! }), 'lookupReply');
+    const res = expectReply(await client.request(entry, { type: 'lookup', keyId: set.ids[k]!, ...routing }), 'lookupReply');
     const want = ownerOf(ring, set.ids[k]!);
     if (!idEquals(res.owner.id, want.id)) throw new CheckFailed('WRONG_OWNER', `bench:${k}: ${entry} named ${res.owner.addr}, the ring says ${want.addr}`);
     return res.hops;

@@ -30,7 +30,7 @@ test('chord bench runs every op against a real ring, checks the answers and prin
   const nodes = await startTcpRing(5, t);
   await waitConsistent(nodes);
   const via = `${nodes[0]!.addr},${nodes[3]!.addr}`;
-  for (const [op, extra] of [['lookup', []], ['get', []], ['put', []], ['mixed', []], ['get', ['--concurrency', '4', '--threads', '2']]] as const) {
+  for (const [op, extra] of [['lookup', []], ['get', []], ['put', []], ['mixed', []], ['get', ['--concurrency', '4', '--threads', '2']], ['get', ['--no-route-cache']]] as const) {
     const run = await chord(['bench', '--via', via, '--op', op, '--duration', '0.5', '--warmup', '0.2', '--keys', '50', '--value-size', '32', '--json', ...extra]);
     assert.equal(run.code, 0, `${op}: ${run.stderr}`);
     const lines = run.stdout.trim().split('\n');

@@ -17,6 +17,7 @@ const SPEC = {
   'value-size': { type: 'string' as const },
   warmup: { type: 'string' as const },
   threads: { type: 'string' as const },
+  'no-route-cache': { type: 'boolean' as const },
   json: { type: 'boolean' as const },
 };
 
@@ -59,7 +60,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
         process.stderr.write(`\r  ${p.elapsedS.toFixed(0).padStart(4)} s  ${String(p.ops).padStart(9)} ops  ${String(p.errors).padStart(6)} errors`);
       }
     : undefined;
-  const report = await runBench({ via, op, concurrency, durationS, warmupS, keys, valueSize, threads }, onProgress);
+  const report = await runBench({ via, op, concurrency, durationS, warmupS, keys, valueSize, threads, routeCache: values['no-route-cache'] !== true }, onProgress);
   if (live) process.stderr.write('\n');
   if (json) printJson(report);
   else printReport(report);
