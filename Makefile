@@ -40,7 +40,7 @@ bench-density: build ## density: RSS per peer and time to a consistent ring (DEN
 	@for n in $(DENSITY_PEERS); do $(NODE) dist/bench/density.js --peers $$n --workers $(WORKERS) 2>/dev/null; done
 
 profile: build ## 256-peer cluster under chord bench load with --cpu-prof; top 10 functions by self time
-	$(NODE) dist/bench/profile.js --peers 256 --workers $(WORKERS)
+	$(NODE) dist/bench/profile.js --peers 256 --workers $(WORKERS) $(PROFILE_ARGS)
 
 bench-micro: build ## micro benchmarks (tinybench): SHA-1, ring arithmetic, codec
 	$(NODE) dist/bench/micro/main.js

@@ -20,11 +20,11 @@ export interface ClusterChild {
   stop(timeoutMs?: number): Promise<number | null>;
 }
 
-export async function startClusterChild(peers: number, workers: number, nodeFlags: string[] = [], readyTimeoutMs = 1_200_000): Promise<ClusterChild> {
+export async function startClusterChild(peers: number, workers: number, nodeFlags: string[] = [], clusterArgs: string[] = [], readyTimeoutMs = 1_200_000): Promise<ClusterChild> {
   const t0 = performance.now();
   const proc = spawn(
     process.execPath,
-    [...nodeFlags, CLI, 'cluster', '--peers', String(peers), '--workers', String(workers), '--base-port', '0', '--registry-port', '0', '--admin-port', '0', '--log-level', 'error'],
+    [...nodeFlags, CLI, 'cluster', '--peers', String(peers), '--workers', String(workers), '--base-port', '0', '--registry-port', '0', '--admin-port', '0', '--log-level', 'error', ...clusterArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

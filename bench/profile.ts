@@ -23,6 +23,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '15' },
     top: { type: 'string', default: '10' },
     dir: { type: 'string' },
+    'stabilize-ms': { type: 'string' }, // default: the host's own choice for this size
+    'no-route-cache': { type: 'boolean', default: false },
   },
 });
 
@@ -81,7 +83,7 @@ if (isMain) {
   mkdirSync(dir, { recursive: true });
   const peers = Number(values.peers);
   process.stderr.write(`profiling a ${peers}-peer cluster (node --cpu-prof, profiles in ${dir})\n`);
-  const cluster = await startClusterChild(peers, Number(values.workers), ['--cpu-prof', '--cpu-prof-dir', dir]);
+  const cluster = await startClusterChild(peers, Number(values.workers), ['--cpu-prof', '--cpu-prof-dir', dir], values['stabilize-ms'] ? ['--stabilize-ms', values['stabilize-ms']] : []);
   let report: BenchReport;
   const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
   const idleS = 5;
@@ -93,7 +95,7 @@ if (isMain) {
     await new Promise((r) => setTimeout(r, idleS * 1000));
     idle.toUs = nowUs();
     load.fromUs = nowUs();
-    report = await chordBench<BenchReport>(['--via', cluster.addrs.slice(0, 3).join(','), '--op', values.op, '--concurrency', values.concurrency, '--duration', values.duration]);
+    report = await chordBench<BenchReport>(['--via', cluster.addrs.slice(0, 3).join(','), '--op', values.op, '--concurrency', values.concurrency, '--duration', values.duration, ...(values['no-route-cache'] ? ['--no-route-cache'] : [])]);
     load.toUs = nowUs();
   } finally {
     await cluster.stop();

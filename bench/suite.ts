@@ -28,7 +28,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,64' },
     'skip-micro': { type: 'boolean', default: false },
     'route-cache': { type: 'string', default: 'off,on' }, // off: chord bench --no-route-cache (routing measured)
-    tag: { type: 'string', default: '' }, // names this variant in the output files (latest<tag>.json)
+    tag: { type: 'string', default: '' },
+    'stabilize-ms': { type: 'string' }, // default: the host's own choice for each size // names this variant in the output files (latest<tag>.json)
   },
 });
 const quick = values.quick === true;
@@ -44,6 +45,7 @@ const routeCaches = values['route-cache'].split(',').map((v) => {
   return v === 'on';
 });
 const tag = values.tag;
+const clusterArgs = values['stabilize-ms'] ? ['--stabilize-ms', values['stabilize-ms']] : [];
 
 const ROOT = new URL('../../', import.meta.url); // dist/bench/suite.js -> repo root
 const RESULTS = new URL('bench/results/', ROOT);
@@ -75,7 +77,7 @@ const density: Array<{ peers: number; workers: number; readyS: number; rssMiB: n
 
 for (const n of sizes) {
   log(`cluster of ${n} peers over ${workers} workers: starting`);
-  const cluster = await startClusterChild(n, workers);
+  const cluster = await startClusterChild(n, workers, [], clusterArgs);
   const rss = cluster.rssMiB();
   density.push({ peers: n, workers, readyS: r2(cluster.readyMs / 1000), rssMiB: rss });
   log(`ready in ${(cluster.readyMs / 1000).toFixed(1)} s, RSS ${rss} MiB`);
@@ -162,7 +164,7 @@ const result = {
   date: new Date().toISOString(),
   node: process.version,
   command: process.argv.slice(2).join(' '),
-  settings: { sizes, workers, repeats, durationS, warmupS, ops, concurrencies, routeCaches },
+  settings: { sizes, workers, repeats, durationS, warmupS, ops, concurrencies, routeCaches, stabilizeMs: values['stabilize-ms'] ?? 'host default' },
   micro,
   runs,
   summary: summaries,
