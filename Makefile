@@ -31,7 +31,7 @@ BENCH_PEERS ?= 16,64,256,1024
 BENCH_REPEATS ?= 3
 
 bench: build ## chord bench get/lookup at c=1,64 on 16..1024 peers + wire baseline + micro; bench/results/latest.json + SVGs
-	$(NODE) dist/bench/suite.js --peers $(BENCH_PEERS) --workers $(WORKERS) --repeats $(BENCH_REPEATS)
+	$(NODE) dist/bench/suite.js --peers $(BENCH_PEERS) --workers $(WORKERS) --repeats $(BENCH_REPEATS) $(BENCH_ARGS)
 
 bench-quick: build ## the same on 16 and 256 peers, one short run each (under 90 s on an idle machine)
 	$(NODE) dist/bench/suite.js --quick --workers $(WORKERS)
