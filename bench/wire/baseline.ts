@@ -9,7 +9,8 @@ import { Worker, type Worker as WorkerT } from 'node:worker_threads';
 import { runClosedLoop } from '../../src/loadgen/closed-loop.js';
 import { summarize, type BenchReport } from '../../src/loadgen/stats.js';
 import { seededRandom } from '../../src/sim/random.js';
-import { FrameLink } from './relay.js';
+import { CheckFailed } from '../../src/loadgen/workload.js';
+import { FrameLink, KIND_ANSWER } from './relay.js';
 
 const HOST = '127.0.0.1';
 
@@ -82,7 +83,12 @@ export async function runBaseline(cluster: BaselineCluster, init: BaselineRunIni
     const entries = links.map((_, i) => String(i));
     const op = (entry: string, _k: number, random: () => number): Promise<number> => {
       const forwards = whole + (random() < frac ? 1 : 0);
-      return new Promise((resolve) => links[Number(entry)]!.send(forwards, () => resolve(forwards)));
+      return new Promise((resolve, reject) =>
+        links[Number(entry)]!.send(forwards, (answer) => {
+          if (answer && answer[0] === KIND_ANSWER) resolve(forwards);
+          else reject(new CheckFailed('WIRE_FAILED', 'a relay connection on the chain failed'));
+        }),
+      );
     };
     const stats = await runClosedLoop(op, {
       concurrency: init.concurrency,

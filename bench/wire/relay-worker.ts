@@ -3,13 +3,14 @@
  * reports them, takes the full address list, then serves until told to close.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Relay } from './relay.js';
+import { Relay, type FrameLink } from './relay.js';
 
 type Command = { type: 'peers'; peers: Array<{ host: string; port: number }>; first: number } | { type: 'close' };
 
 const { count, host } = workerData as { count: number; host: string };
 const relays: Relay[] = [];
-for (let i = 0; i < count; i++) relays.push(new Relay());
+const shared = new Map<number, FrameLink>(); // one connection per target for the whole worker
+for (let i = 0; i < count; i++) relays.push(new Relay(shared));
 const ports = await Promise.all(relays.map((r) => r.listen(host)));
 parentPort!.postMessage({ type: 'listening', ports });
 parentPort!.on('message', (cmd: Command) => {

@@ -6,13 +6,17 @@
  * returning along it); with none left it answers at once. Each message is one small frame
  * written on its own, as a naive relay would.
  *
- * Payload layout: [kind u8: 0 request, 1 answer][reqId u32 BE][forwards u8][padding].
+ * Payload layout: [kind u8: 0 request, 1 answer, 2 failed][reqId u32 BE][forwards u8][padding].
+ * Relays of one worker thread share their outgoing connections (one per target), as the host's
+ * peers share one pool per worker, so N relays stay within the process's descriptor limit.
  */
 import net from 'node:net';
 import { FrameDecoder, encodeFrame } from '../../src/wire/frame.js';
 
 export const KIND_REQUEST = 0;
 export const KIND_ANSWER = 1;
+/** A forward failed (its connection closed): the chain answers with this instead of hanging. */
+export const KIND_FAILED = 2;
 /** Bytes of padding after the header: about the size of a protobuf get request envelope. */
 export const PAD_BYTES = 40;
 export const HEADER_BYTES = 6;
@@ -33,7 +37,9 @@ export function requestPayload(reqId: number, forwards: number): Buffer {
 export class FrameLink {
   private readonly socket: net.Socket;
   private readonly decoder = new FrameDecoder();
-  private readonly pending = new Map<number, (answer: Buffer) => void>();
+  /** Answer callbacks by request id; called with null when the connection fails. */
+  private readonly pending = new Map<number, (answer: Buffer | null) => void>();
+  private closed = false;
   private nextId = 1;
   readonly ready: Promise<void>;
 
@@ -44,8 +50,21 @@ export class FrameLink {
       this.socket.once('error', reject);
     });
     this.socket.on('error', () => undefined);
+    this.socket.on('close', () => {
+      this.closed = true;
+      const cbs = [...this.pending.values()];
+      this.pending.clear();
+      for (const cb of cbs) cb(null);
+    });
     this.socket.on('data', (chunk: Buffer) => {
-      for (const f of this.decoder.push(chunk)) {
+      let frames: Buffer[];
+      try {
+        frames = this.decoder.push(chunk);
+      } catch {
+        this.socket.destroy();
+        return;
+      }
+      for (const f of frames) {
         const id = f.readUInt32BE(1);
         const cb = this.pending.get(id);
         if (cb) {
@@ -56,12 +75,20 @@ export class FrameLink {
     });
   }
 
-  /** Sends a request needing `forwards` more hops; `cb` gets the answer frame. */
-  send(forwards: number, cb: (answer: Buffer) => void): void {
+  /** Sends a request needing `forwards` more hops; `cb` gets the answer frame, or null on failure. */
+  send(forwards: number, cb: (answer: Buffer | null) => void): void {
+    if (this.closed) {
+      cb(null);
+      return;
+    }
     const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0 || 1;
     this.pending.set(id, cb);
     this.socket.write(encodeFrame(requestPayload(id, forwards)));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   close(): void {
@@ -73,10 +100,15 @@ export class FrameLink {
 export class Relay {
   private server: net.Server | undefined;
   private peers: Array<{ host: string; port: number }> = [];
-  private readonly links = new Map<number, FrameLink>();
+  /** Outgoing connections by target index, shared by the relays of one worker. */
+  private readonly links: Map<number, FrameLink>;
   private readonly accepted = new Set<net.Socket>();
   /** This relay's index in `peers`, so it never forwards to itself. */
   private selfIndex = -1;
+
+  constructor(sharedLinks: Map<number, FrameLink> = new Map()) {
+    this.links = sharedLinks;
+  }
 
   async listen(host: string): Promise<number> {
     const server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
@@ -96,7 +128,7 @@ export class Relay {
 
   private link(i: number): FrameLink {
     let l = this.links.get(i);
-    if (!l) {
+    if (!l || l.isClosed) {
       const p = this.peers[i]!;
       l = new FrameLink(p.host, p.port);
       this.links.set(i, l);
@@ -136,7 +168,8 @@ export class Relay {
     const next = (this.selfIndex + Math.min(2 ** k, n - 1)) % n;
     const reqId = req.readUInt32BE(1);
     this.link(next).send(forwards - 1, (answer) => {
-      const back = Buffer.from(answer);
+      const back = answer ? Buffer.from(answer) : Buffer.from(req);
+      if (!answer) back[0] = KIND_FAILED;
       back.writeUInt32BE(reqId, 1);
       if (!from.destroyed) from.write(encodeFrame(back));
     });
