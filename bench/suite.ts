@@ -73,6 +73,7 @@ const t0 = performance.now();
 const runs: Run[] = [];
 const baselineRuns: Array<BenchReport & { workers: number; repeat: number; forwards: number; forOp: string; forRouteCache: boolean }> = [];
 const summaries: Summary[] = [];
+const failedRuns: Array<{ peers: number; op: string; concurrency: number; routeCache: boolean; repeat: number; message: string }> = [];
 const density: Array<{ peers: number; workers: number; readyS: number; rssMiB: number }> = [];
 
 for (const n of sizes) {
@@ -89,7 +90,16 @@ for (const n of sizes) {
         for (const c of concurrencies) {
           for (let rep = 0; rep < repeats; rep++) {
             const args = ['--via', via, '--op', op, '--concurrency', String(c), '--duration', String(durationS), '--warmup', String(warmupS)];
-            const r = await chordBench<BenchReport>(rc ? args : [...args, '--no-route-cache']);
+            let r: BenchReport;
+            try {
+              r = await chordBench<BenchReport>(rc ? args : [...args, '--no-route-cache']);
+            } catch (err) {
+              // One failed run (e.g. a preload that timed out on an overloaded host) is recorded, not fatal.
+              const message = err instanceof Error ? err.message : String(err);
+              failedRuns.push({ peers: n, op, concurrency: c, routeCache: rc, repeat: rep, message });
+              log(`N=${n} ${op} c=${c} cache ${rc ? 'on' : 'off'} #${rep + 1}: FAILED ${message}`);
+              continue;
+            }
             const run = { ...r, workers, repeat: rep, routeCache: rc };
             runs.push(run);
             mine.push(run);
@@ -110,6 +120,7 @@ for (const n of sizes) {
     for (const rc of routeCaches) for (const op of ops) {
       for (const c of concurrencies) {
         const chord = mine.filter((r) => r.op === op && r.concurrency === c && r.routeCache === rc);
+        if (chord.length === 0) continue; // every run of this configuration failed (see failedRuns)
         const hops = median(chord.map((r) => r.meanHops));
         const forwards = hops + (op === 'lookup' ? 0 : 1);
         const base: BenchReport[] = [];
@@ -169,6 +180,7 @@ const result = {
   runs,
   summary: summaries,
   baselineRuns,
+  failedRuns,
   density: densityRows,
   elapsedS: Math.round((performance.now() - t0) / 1000),
 };
@@ -215,5 +227,6 @@ const fmtRow = (r: string[]): string => r.map((c, i) => (i === 1 || i === 2 ? c.
 console.log(fmtRow(head));
 for (const r of rows) console.log(fmtRow(r));
 console.log(`\nmedians of ${repeats} run(s) of ${durationS} s each (after ${warmupS} s warm-up); fraction = ops/s over the wire baseline's`);
+for (const f of failedRuns) console.log(`FAILED run: ${f.peers} peers ${f.op} c=${f.concurrency} cache ${f.routeCache ? 'on' : 'off'} #${f.repeat + 1}: ${f.message}`);
 for (const d of densityRows) console.log(`density: ${d.peers} peers ready in ${d.readyS} s, RSS ${d.rssMiB} MiB${d.marginalMiBPerPeer !== null ? `, ${d.marginalMiBPerPeer} MiB per extra peer` : ''}`);
 console.log(`wrote ${fileURLToPath(latest)} and ${['throughput', 'hops', 'latency'].map((p) => `${p}${tag}.svg`).join(', ')} in ${result.elapsedS} s`);

@@ -21,6 +21,7 @@ export const BENCH_DEFAULTS = Object.freeze({
   // bottleneck there, and extra threads only take CPU from the peers. --threads T overrides.
   threads: 0,
   preloadConcurrency: 32,
+  preloadAttempts: 3, // a put that times out on a loaded host is retried before the run gives up
   requestTimeoutMs: 5000,
   seed: 1,
 });
@@ -57,10 +58,14 @@ async function preload(client: RingClient, ring: RingMap, init: Required<Omit<Be
   const loop = async (): Promise<void> => {
     while (next < init.keys) {
       const k = next++;
-      try {
-        await put(entries[k % entries.length]!, k, Math.random);
-      } catch (err) {
-        throw new Error(`preloading key bench:${k} failed (${errorCodeOf(err)}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await put(entries[(k + attempt - 1) % entries.length]!, k, Math.random);
+          break;
+        } catch (err) {
+          if (attempt < BENCH_DEFAULTS.preloadAttempts) continue;
+          throw new Error(`preloading key bench:${k} failed ${attempt} times (${errorCodeOf(err)}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
       }
     }
   };
