@@ -33,8 +33,8 @@ BENCH_REPEATS ?= 3
 bench: build ## chord bench get/lookup at c=1,64 on 16..1024 peers + wire baseline + micro; bench/results/latest.json + SVGs
 	$(NODE) dist/bench/suite.js --peers $(BENCH_PEERS) --workers $(WORKERS) --repeats $(BENCH_REPEATS) $(BENCH_ARGS)
 
-bench-quick: build ## the same on 16 and 256 peers, one short run each (under 90 s on an idle machine)
-	$(NODE) dist/bench/suite.js --quick --workers $(WORKERS)
+bench-quick: build ## the same on 16 and 256 peers, one short run each; writes latest-quick.json (+ -quick SVGs)
+	$(NODE) dist/bench/suite.js --quick --workers $(WORKERS) --tag=-quick
 
 bench-density: build ## density: RSS per peer and time to a consistent ring (DENSITY_PEERS="64 256 1024")
 	@for n in $(DENSITY_PEERS); do $(NODE) dist/bench/density.js --peers $$n --workers $(WORKERS) 2>/dev/null; done
