@@ -33,7 +33,7 @@ BENCH_REPEATS ?= 3
 bench: build ## chord bench get/lookup at c=1,64 on 16..1024 peers + wire baseline + micro; bench/results/latest.json + SVGs
 	$(NODE) dist/bench/suite.js --peers $(BENCH_PEERS) --workers $(WORKERS) --repeats $(BENCH_REPEATS) $(BENCH_ARGS)
 
-bench-quick: build ## the same on 16 and 256 peers, one short run each; writes latest-quick.json (+ -quick SVGs)
+bench-quick: build ## the same on 16 and 256 peers, one 1 s run each; writes latest-quick.json (+ -quick SVGs)
 	$(NODE) dist/bench/suite.js --quick --workers $(WORKERS) --tag=-quick
 
 bench-density: build ## density: RSS per peer and time to a consistent ring (DENSITY_PEERS="64 256 1024")

@@ -36,8 +36,8 @@ const quick = values.quick === true;
 const sizes = (values.peers ?? (quick ? '16,256' : '16,64,256,1024')).split(',').map(Number);
 const workers = Number(values.workers);
 const repeats = Number(values.repeats ?? (quick ? 1 : 3));
-const durationS = Number(values.duration ?? (quick ? 2 : 5));
-const warmupS = Number(values.warmup ?? (quick ? 0.5 : 1));
+const durationS = Number(values.duration ?? (quick ? 1 : 5));
+const warmupS = Number(values.warmup ?? (quick ? 0.3 : 1));
 const ops = values.ops.split(',');
 const concurrencies = values.concurrency.split(',').map(Number);
 const routeCaches = values['route-cache'].split(',').map((v) => {
