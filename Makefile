@@ -27,8 +27,20 @@ run: build ## start the main job: a local cluster with its registry (PEERS=32 WO
 
 DENSITY_PEERS ?= 64 256 1024
 
-bench: build ## density: RSS per peer and time to a consistent ring (DENSITY_PEERS="64 256 1024")
+BENCH_PEERS ?= 16,64,256,1024
+BENCH_REPEATS ?= 3
+
+bench: build ## chord bench get/lookup at c=1,64 on 16..1024 peers + wire baseline + micro; bench/results/latest.json + SVGs
+	$(NODE) dist/bench/suite.js --peers $(BENCH_PEERS) --workers $(WORKERS) --repeats $(BENCH_REPEATS) $(BENCH_ARGS)
+
+bench-quick: build ## the same on 16 and 256 peers, one 1 s run each; writes latest-quick.json (+ -quick SVGs)
+	$(NODE) dist/bench/suite.js --quick --workers $(WORKERS) --tag=-quick
+
+bench-density: build ## density: RSS per peer and time to a consistent ring (DENSITY_PEERS="64 256 1024")
 	@for n in $(DENSITY_PEERS); do $(NODE) dist/bench/density.js --peers $$n --workers $(WORKERS) 2>/dev/null; done
+
+profile: build ## 256-peer cluster under chord bench load with --cpu-prof; top 10 functions by self time
+	$(NODE) dist/bench/profile.js --peers 256 --workers $(WORKERS) $(PROFILE_ARGS)
 
 bench-micro: build ## micro benchmarks (tinybench): SHA-1, ring arithmetic, codec
 	$(NODE) dist/bench/micro/main.js
@@ -61,4 +73,4 @@ sim-search: build ## randomized correctness search on rings of 2..12 peers (SEED
 sim-bench: build ## simulator speed and memory: 16,384 peers, 10^5 lookups (events/s, peak RSS)
 	$(NODE) dist/cli.js sim --peers 16384 --lookups 100000 --progress
 
-.PHONY: help install build test run bench bench-micro bench-churn bench-hostile screenshot clean sim-figures sim-search sim-bench
+.PHONY: help install build test run bench bench-quick bench-density bench-micro profile bench-churn bench-hostile screenshot clean sim-figures sim-search sim-bench

@@ -5,6 +5,7 @@
 import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { UsageError } from './args.js';
 import { delCommand, getCommand, lookupCommand, putCommand, ringCommand } from './commands/kv.js';
+import { benchCommand } from './commands/bench.js';
 import { clusterCommand } from './commands/cluster.js';
 import { nodeCommand } from './commands/node.js';
 import { registryCommand } from './commands/registry.js';
@@ -25,6 +26,9 @@ const HELP = `chord: a Chord distributed hash table
   chord del KEY --via H:P [--json]                 delete a key (exit 3 when not found)
   chord lookup KEY --via H:P [--json]              which peer owns KEY, and in how many hops
   chord ring --via H:P [--json]                    walk the ring along successors
+  chord bench --via H:P[,H:P...] [--op lookup|get|put|mixed] [--concurrency C] [--duration S]
+             [--keys K] [--value-size B] [--warmup S] [--threads T] [--no-route-cache] [--json]
+                                                   load generator: checked ops, ops/s, latency, hops
   chord sim [--peers N] [--seed S] [--lookups L] [--keys K] [--crash-fraction F] [--churn-rate R]
             [--successors R] [--replicas K] [--stabilize-ms MS] [--latency-ms MS|MIN..MAX|exp:MEAN]
             [--op lookup|get] [--retries N] [--lookup-rate HZ] [--scenario FILE] [--json]
@@ -46,6 +50,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   registry: registryCommand,
   cluster: clusterCommand,
   sim: simCommand,
+  bench: benchCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

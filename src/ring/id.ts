@@ -50,9 +50,16 @@ export function assertId(value: unknown, what: string): asserts value is Id {
 
 /** -1, 0 or 1 as a is below, equal to or above b as unsigned 160-bit integers. */
 export function compareIds(a: Id, b: Id): -1 | 0 | 1 {
-  for (let i = 0; i < ID_BYTES; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
+  // Independent ids (keys, peers) differ in their first byte 255 times in 256: decide that case
+  // before entering the loop.
+  const a0 = a[0]!;
+  const b0 = b[0]!;
+  if (a0 !== b0) return a0 < b0 ? -1 : 1;
+  // Otherwise 32 bits at a time (5 words): fewer branches, and the exit branch mispredicts once
+  // per compare instead of once per byte position. Built with * and | so values stay unsigned.
+  for (let i = 0; i < ID_BYTES; i += 4) {
+    const x = a[i]! * 0x1000000 + ((a[i + 1]! << 16) | (a[i + 2]! << 8) | a[i + 3]!);
+    const y = b[i]! * 0x1000000 + ((b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!);
     if (x !== y) return x < y ? -1 : 1;
   }
   return 0;
@@ -92,7 +99,9 @@ export function addPowerOfTwo(id: Id, i: number): Id {
   if (!Number.isInteger(i) || i < 0 || i >= ID_BITS) {
     throw new RingwireError(ErrorCode.INVALID_ID, `power of two must be an integer in [0, ${ID_BITS}), got ${i}`);
   }
-  const out = Uint8Array.from(id);
+  // The typed-array copy constructor copies in one go; Uint8Array.from goes through the iterator
+  // protocol (about 2x slower). Not id.slice(): on a Buffer (ids decoded off the wire) it is a view.
+  const out = new Uint8Array(id);
   let pos = ID_BYTES - 1 - (i >> 3);
   let carry = 1 << (i & 7);
   while (carry !== 0 && pos >= 0) {

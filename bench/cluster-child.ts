@@ -1,0 +1,99 @@
+/**
+ * A `chord cluster` child process for the benchmarks: started with OS-assigned ports, ready once
+ * it prints its ready line, its peers listed through the admin API, its RSS read from /proc, and
+ * stopped with SIGTERM (every peer leaves; killed if that takes too long). Optional extra node
+ * flags (e.g. --cpu-prof) go before the script.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../cli.js', import.meta.url)); // dist/bench/ -> dist/cli.js
+
+export interface ClusterChild {
+  proc: ChildProcess;
+  addrs: string[];
+  readyMs: number;
+  /** Resident set of the cluster process now, MiB (Linux /proc; NaN elsewhere). */
+  rssMiB(): number;
+  stop(timeoutMs?: number): Promise<number | null>;
+}
+
+export async function startClusterChild(peers: number, workers: number, nodeFlags: string[] = [], clusterArgs: string[] = [], readyTimeoutMs = 1_200_000): Promise<ClusterChild> {
+  const t0 = performance.now();
+  const proc = spawn(
+    process.execPath,
+    [...nodeFlags, CLI, 'cluster', '--peers', String(peers), '--workers', String(workers), '--base-port', '0', '--registry-port', '0', '--admin-port', '0', '--log-level', 'error', ...clusterArgs],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const ready = await new Promise<{ admin: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`cluster of ${peers} not ready after ${readyTimeoutMs} ms`)), readyTimeoutMs);
+    const lines = createInterface({ input: proc.stdout! });
+    lines.on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { event?: string; admin?: string };
+        if (msg.event === 'ready' && msg.admin) {
+          clearTimeout(timer);
+          resolve({ admin: msg.admin });
+        }
+      } catch {
+        // not our line
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`cluster exited with ${code} before ready: ${stderr}`));
+    });
+  }).catch((err: unknown) => {
+    proc.kill('SIGKILL');
+    throw err;
+  });
+  const readyMs = performance.now() - t0;
+  const res = await fetch(`http://${ready.admin}/api/peers`);
+  const list = (await res.json()) as Array<{ addr: string }>;
+  return {
+    proc,
+    addrs: list.map((p) => p.addr),
+    readyMs,
+    rssMiB() {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
+        return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : NaN;
+      } catch {
+        return NaN;
+      }
+    },
+    async stop(timeoutMs = 120_000) {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Runs `chord bench … --json` in a fresh process and returns its report. */
+export function chordBench<T>(args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [CLI, 'bench', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    proc.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(out.trim()) as T);
+      } catch {
+        reject(new Error(`chord bench ${args.join(' ')} exited with ${code}: ${err.trim() || out.trim()}`));
+      }
+    });
+  });
+}
