@@ -19,7 +19,8 @@ build: install ## compile TypeScript into dist/ (dist/cli.js is the entry point)
 	npx tsc -p tsconfig.json
 	$(NODE) scripts/post-build.mjs
 
-test: build ## run the whole test suite (node:test)
+test: build ## run the whole test suite (node:test; installs Debian's chromium for the browser test when missing)
+	@bash scripts/ensure-chromium.sh
 	$(NODE) --test --test-concurrency=2 --test-timeout=120000 dist/test/
 
 run: build ## start the main job: a local cluster with its registry (PEERS=32 WORKERS=2)
