@@ -7,7 +7,7 @@
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import type { RingClient } from '../net/client.js';
 import type { PeerRef } from '../protocol/messages.js';
-import { compareIds, type Id } from '../ring/index.js';
+import { compareIds, successorIndex, type Id } from '../ring/index.js';
 
 /** Peers sorted by id, as plain data (it crosses to worker threads by structured clone). */
 export interface RingMap {
@@ -51,13 +51,5 @@ async function fastWalk(client: RingClient, via: string): Promise<PeerRef[]> {
 
 /** The owner of `key` in `ring`: binary search for the first id >= key, wrapping to the first peer. */
 export function ownerOf(ring: RingMap, key: Id): PeerRef {
-  const { peers } = ring;
-  let lo = 0;
-  let hi = peers.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (compareIds(peers[mid]!.id, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return peers[lo === peers.length ? 0 : lo]!;
+  return ring.peers[successorIndex(ring.peers, key)]!;
 }

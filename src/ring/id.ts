@@ -126,3 +126,18 @@ export function ringFraction(id: Id): number {
   for (let i = 0; i < 8; i++) v = v * 256 + id[i]!;
   return v / 2 ** 64;
 }
+
+/**
+ * Index in `sorted` (ascending ids) of successor(key): the first entry whose id is >= key,
+ * wrapping to 0 past the largest. Binary search; `sorted` must not be empty.
+ */
+export function successorIndex(sorted: readonly { id: Id }[], key: Id): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareIds(sorted[mid]!.id, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === sorted.length ? 0 : lo;
+}

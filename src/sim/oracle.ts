@@ -4,20 +4,10 @@
  * invariant). The simulator uses it to build rings (oracle bootstrap), to judge every lookup and
  * to check the ring; none of it is visible to the peers themselves.
  */
-import { ID_BITS, addPowerOfTwo, betweenRightIncl, compareIds, idEquals, type Id } from '../ring/id.js';
+import { ID_BITS, addPowerOfTwo, betweenRightIncl, idEquals, successorIndex } from '../ring/id.js';
 import type { PeerRef } from '../protocol/messages.js';
 
-/** Index in `sorted` (ascending ids) of successor(key): the first id >= key, wrapping to 0. */
-export function successorIndex(sorted: readonly PeerRef[], key: Id): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (compareIds(sorted[mid]!.id, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === sorted.length ? 0 : lo;
-}
+export { successorIndex };
 
 /** The correct pointers of the peer at index k of `sorted`. */
 export interface OracleState {

@@ -6,7 +6,7 @@
 import type { TestContext } from 'node:test';
 import { ChordPeer } from '../../src/chord/peer.js';
 import { ErrorCode, RingwireError } from '../../src/errors/errors.js';
-import { ID_BITS, addPowerOfTwo, compareIds, idEquals, idToHex, peerIdForAddr, type Id } from '../../src/ring/index.js';
+import { ID_BITS, addPowerOfTwo, compareIds, idEquals, idToHex, peerIdForAddr, successorIndex, type Id } from '../../src/ring/index.js';
 import type { PeerRef } from '../../src/protocol/messages.js';
 import { ManualClock } from '../../src/sim/manual-clock.js';
 import { MemoryNetwork } from '../../src/sim/memory-network.js';
@@ -118,14 +118,7 @@ export interface Expected {
 
 /** successor(key) among peers sorted by id. */
 export function trueSuccessor(sorted: readonly PeerRef[], key: Id): PeerRef {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (compareIds(sorted[mid]!.id, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return sorted[lo % sorted.length]!;
+  return sorted[successorIndex(sorted, key)]!;
 }
 
 /** Sorted refs of the given peers (ring order from id 0). */
