@@ -172,8 +172,6 @@ export interface LookupStart {
   localDone?: readonly PeerRef[];
   /** The rangeStart of localDone. */
   localRangeStart?: Id;
-  /** Overrides ctx.minFollowers: 0 when the caller needs the owner only (a read at the owner). */
-  minFollowers?: number;
 }
 
 /**
@@ -198,7 +196,6 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
   let pendingBootstrap = start.bootstrapAddr;
   let done: readonly PeerRef[] | undefined = start.localDone;
   let doneStart: Id | undefined = start.localRangeStart;
-  const minFollowers = start.minFollowers ?? ctx.minFollowers;
   let steps = 0;
   let hops = 0;
   const path: PeerRef[] = [];
@@ -237,7 +234,7 @@ export async function iterativeLookup(ctx: LookupContext, key: Id, seeds: readon
         const owner = nodes[i]!;
         if (!usable(owner)) continue;
         const followers = nodes.slice(i + 1);
-        const settled = followers.length >= minFollowers || samePeer(owner, ctx.self) || asked.has(owner.addr);
+        const settled = followers.length >= ctx.minFollowers || samePeer(owner, ctx.self) || asked.has(owner.addr);
         // The range start names the node before nodes[0]: it describes later entries' ranges not.
         const rangeStart = i === 0 ? nodesStart : undefined;
         if (settled || steps >= ctx.maxLookupSteps) {

@@ -331,18 +331,17 @@ export class ChordPeer {
    * is enough (0 hops), otherwise by asking the closest preceding peers, skipping dead ones.
    * Rejects with NOT_READY unless joined, LOOKUP_FAILED when no live route is found.
    */
-  async findSuccessor(key: Id, opts: { minFollowers?: number } = {}): Promise<LookupResult> {
+  async findSuccessor(key: Id): Promise<LookupResult> {
     this.checkLookup(key);
-    const minFollowers = opts.minFollowers ?? this.lookupContext.minFollowers;
     // Our own state first, by the same rule a remote step applies.
     const local = findSuccessorStep(this.ring.stepState(), key, LOCAL_CANDIDATES);
     if (local.done) {
       const owner = local.nodes[0]!;
-      const enough = local.nodes.length > minFollowers || samePeer(owner, this.self);
+      const enough = local.nodes.length > this.lookupContext.minFollowers || samePeer(owner, this.self);
       if (enough && !this.ring.gone.has(owner.addr)) return { owner, successors: local.nodes.slice(1), hops: 0, path: [] };
-      return this.remember(await iterativeLookup(this.lookupContext, key, [], { localDone: local.nodes, localRangeStart: local.rangeStart, minFollowers }));
+      return this.remember(await iterativeLookup(this.lookupContext, key, [], { localDone: local.nodes, localRangeStart: local.rangeStart }));
     }
-    return this.remember(await iterativeLookup(this.lookupContext, key, local.nodes, { minFollowers }));
+    return this.remember(await iterativeLookup(this.lookupContext, key, local.nodes));
   }
 
   /**

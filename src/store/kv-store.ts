@@ -16,7 +16,7 @@ import { expectReply, type OwnerWriteReply, type PeerRef, type Request, type Res
 import { definedOnly } from '../util/options.js';
 import { LocalStore } from './local-store.js';
 import { copyRecord, nextVersion, supersedes, tombstone } from './record.js';
-import { readFrom, readKey, type ReadContext } from './read-path.js';
+import { readKey, type ReadContext } from './read-path.js';
 import { Repairer } from './repair.js';
 import { pushToAll, replicaTargets, type PushContext } from './replication.js';
 import type { RingLookup, RingView, RingViewChange } from './ring-view.js';
@@ -133,22 +133,7 @@ export class KvStore {
   /** Reads `key` from its owner, falling back to its replicas when the owner is gone or lacks it. */
   async get(key: Uint8Array, routeCache = true): Promise<GetResult> {
     checkKey(key, this.limits);
-    const attempt = await this.atOwner<GetResult>(keyId(key), routeCache, 1, async (lookup, n, mustOwn) => {
-      if (n === 1) {
-        // Owner only (its follower list was not fetched): its record is the answer, as it is for
-        // readKey; anything else (none, or the owner failed) is settled by a full attempt.
-        let rec: StoredRecord | null = null;
-        try {
-          rec = await readFrom(this.reader, lookup.owner, key);
-        } catch (err) {
-          if (!isPeerFailure(err)) throw err;
-          this.ring.suspect(lookup.owner);
-          return { retry: err };
-        }
-        if (rec === null) return { retry: undefined };
-        const found = !rec.deleted;
-        return { done: { found, value: found ? rec.value.slice() : new Uint8Array(0), version: rec.version, hops: lookup.hops } };
-      }
+    const attempt = await this.atOwner<GetResult>(keyId(key), routeCache, async (lookup, n, mustOwn) => {
       const outcome = await readKey(this.reader, lookup, key, mustOwn);
       if (!outcome.answered) {
         this.log.debug('read found no live copy holder, retrying', { attempt: n, owner: lookup.owner.addr });
@@ -266,8 +251,7 @@ export class KvStore {
 
   private async writeViaOwner(key: Uint8Array, value: Uint8Array, deleted: boolean, routeCache: boolean): Promise<{ reply: OwnerWriteReply; hops: number }> {
     const id = keyId(key);
-    // The owner replicates with its own successor list: a write never needs the lookup's followers.
-    const attempt = await this.atOwner<{ reply: OwnerWriteReply; hops: number }>(id, routeCache, this.opts.maxAttempts, async (lookup, n, mustOwn) => {
+    const attempt = await this.atOwner<{ reply: OwnerWriteReply; hops: number }>(id, routeCache, async (lookup, n, mustOwn) => {
       try {
         const reply = this.isSelf(lookup.owner)
           ? await this.ownerWrite(key, value, deleted, id)
@@ -310,8 +294,6 @@ export class KvStore {
   private async atOwner<T>(
     id: Id,
     routeCache: boolean,
-    /** Attempts 1..ownerOnlyAttempts look up the owner alone (no step for its follower list). */
-    ownerOnlyAttempts: number,
     step: (lookup: RingLookup, attempt: number, mustOwn: boolean) => Promise<{ done: T } | { retry: unknown }>,
   ): Promise<{ done: T } | { retry: unknown }> {
     const cached = routeCache ? this.ring.cachedRoute?.(id) : undefined;
@@ -323,7 +305,7 @@ export class KvStore {
     }
     let last: { retry: unknown } = { retry: undefined };
     for (let n = 1; n <= this.opts.maxAttempts; n++) {
-      const lookup = await this.lookup(id, n <= ownerOnlyAttempts);
+      const lookup = await this.lookup(id);
       if (lookup instanceof Error) {
         last = { retry: lookup };
         continue;
@@ -339,9 +321,9 @@ export class KvStore {
    * Resolves a key's owner; a failed lookup is returned rather than thrown, because the ring has
    * dropped the dead peers it met on the way and the next attempt may well succeed.
    */
-  private async lookup(id: Id, ownerOnly: boolean): Promise<RingLookup | RingwireError> {
+  private async lookup(id: Id): Promise<RingLookup | RingwireError> {
     try {
-      return await this.ring.findSuccessor(id, ownerOnly ? { minFollowers: 0 } : {});
+      return await this.ring.findSuccessor(id);
     } catch (err) {
       if (hasCode(err, ErrorCode.LOOKUP_FAILED)) return err as RingwireError;
       throw err;

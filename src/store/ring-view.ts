@@ -32,11 +32,8 @@ export interface RingView {
   readonly predecessor: PeerRef | null;
   /** The successor list, nearest first; `[self]` when the peer is alone. */
   readonly successors: readonly PeerRef[];
-  /**
-   * Resolves the owner of `key` (and its successors) through the ring. `minFollowers: 0` when
-   * only the owner is needed: the lookup then skips the step that fetches its full list.
-   */
-  findSuccessor(key: Id, opts?: { minFollowers?: number }): Promise<RingLookup>;
+  /** Resolves the owner of `key` (and its successors) through the ring. */
+  findSuccessor(key: Id): Promise<RingLookup>;
   /** True when `keyId` lies in (predecessor, self]. */
   owns(keyId: Id): boolean;
   /** Tells the ring that `peer` just failed a request, so routing drops it at once. */
