@@ -55,6 +55,9 @@ const NUDGE_ROUNDS_PER_PERIOD = 8;
 /** Stabilize rounds a suspected peer is skipped by lookups (unless it answers us meanwhile). */
 const GONE_TTL_STABILIZE_ROUNDS = 3;
 
+/** Rounds the last successor left may fail before stabilize restarts from another live peer. */
+const LAST_SUCCESSOR_ROUNDS = 3;
+
 /** Largest multiplier of the fix-fingers period on a ring whose fingers stopped changing. */
 const FINGER_BACKOFF_MAX = 8;
 
@@ -79,6 +82,8 @@ export class ChordPeer {
    * correctness never waits on fingers (the successor list routes), only lookup length does.
    */
   private fingerBackoff = 1;
+  /** Consecutive stabilize rounds in which the only successor left did not answer. */
+  private lastSuccessorFailures = 0;
   private fingerPassChanged = false;
   /** Owner ranges learned from lookups (null when the route cache is off). */
   private readonly routes: RouteCache | null;
@@ -464,7 +469,16 @@ export class ChordPeer {
           if (!isGone(err)) throw err;
           this.log.info('successor gone, trying the next', { successor: describePeer(succ), error: describeError(err) });
           ring.suspect(succ);
-          continue;
+          if (!samePeer(ring.successors[0], succ)) continue;
+          // The list kept its last entry (see RingState.suspect): every successor we knew is
+          // gone, which is beyond Chord's failure assumption, or we are starved and everything
+          // times out. After a few rounds of this, start again from the nearest live peer we
+          // still know; the walk below then closes in on the true successor.
+          if (++this.lastSuccessorFailures < LAST_SUCCESSOR_ROUNDS) return;
+          const fallback = await this.nearestLivePeer(succ);
+          if (!fallback) return;
+          succ = fallback.peer;
+          view = fallback.view;
         }
       }
       // Walk back towards closer successors; each one is adopted only after it answered. Bounded,
@@ -481,6 +495,7 @@ export class ChordPeer {
         succ = p;
       }
       if (this.state !== 'joined' || samePeer(succ, this.self)) return; // alone, nobody notified us yet
+      this.lastSuccessorFailures = 0;
       const before = ring.successors;
       ring.setSuccessors(mergeSuccessors(this.self, succ, view.successors, ring.r));
       if (!sameList(before, ring.successors)) this.hintPredecessor();
@@ -491,6 +506,29 @@ export class ChordPeer {
       }
       return;
     }
+  }
+
+  /**
+   * The first peer after us, among fingers (nearest first) and the predecessor, that answers a
+   * getState: a verified restart point for stabilize when the whole successor list is gone.
+   */
+  private async nearestLivePeer(dead: PeerRef): Promise<{ peer: PeerRef; view: NeighbourState } | null> {
+    const seen = new Set<string>([this.self.addr, dead.addr]);
+    const candidates: PeerRef[] = [];
+    for (const f of [...this.ring.fingers.all, this.ring.predecessor]) {
+      if (!f || seen.has(f.addr) || this.ring.gone.has(f.addr)) continue;
+      seen.add(f.addr);
+      candidates.push(f);
+    }
+    for (const c of candidates) {
+      try {
+        return { peer: c, view: await this.probe.getState(c) };
+      } catch (err) {
+        this.log.debug('fallback successor candidate did not answer', { candidate: describePeer(c), error: describeError(err) });
+      }
+    }
+    this.log.warn('every successor and every other known peer seem gone', { successor: describePeer(dead) });
+    return null;
   }
 
   /**

@@ -139,3 +139,17 @@ test('a graceful leave closes the gap at once and the ring converges', async (t)
   assert.ok(idEquals(last.successors[0]!.id, last.self.id), 'the last peer is its own successor');
   await roundsUntilConsistent(ring, 3);
 });
+
+test('beyond the failure assumption: a peer whose whole successor list crashed finds a live successor again', async (t) => {
+  // r = 2 and both successors of one peer crash at once: its list holds nothing alive. Chord's
+  // guarantees no longer apply, but a peer that still knows live fingers or a predecessor must not
+  // stay stuck retrying a dead successor forever.
+  const ring = await makeRing(12, t, { r: 2, join: 'sequential', seed: 9 });
+  await roundsUntilConsistent(ring, 40, { fingers: true });
+  const order = byId(ring.live());
+  const victims = [order[4]!, order[5]!];
+  for (const v of victims) ring.crash(v);
+  const rounds = await roundsUntilConsistent(ring, 30);
+  t.diagnostic(`whole successor list of ${order[3]!.self.addr} crashed; ring healed in ${rounds} rounds`);
+  await assertLookupsTrue(ring, 5);
+});

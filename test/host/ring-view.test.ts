@@ -59,7 +59,7 @@ test('ring view: 32 peers shown, details on click, lookup path matches chord loo
   assert.ok((await page.locator('#d-fingers li').count()) >= 1, 'fingers listed');
 
   // Fingers settle after the successor lists; lookups route over them, so wait for them too.
-  await eventually(async () => (await cluster.health(false)).fullyConsistent === 1, { timeoutMs: 20_000, what: 'every finger right' });
+  await eventually(async () => (await cluster.health(false)).fullyConsistent === 1, { timeoutMs: 60_000, what: 'every finger right' });
 
   // A lookup through the page has the hop count (and path) `chord lookup --json` reports.
   const entry = peers[20]!;
