@@ -101,7 +101,8 @@ test('consecutive failures widen the backoff window; a success resets it', async
   assert.equal(pool.stats().failures, 4);
 });
 
-test('a peer that accepts TCP but never says hello costs one connect timeout, then fails fast', async (t) => {
+/** A TCP server that accepts connections and never answers (not even the hello); closed after the test. */
+async function silentServer(t: TestContext): Promise<string> {
   const sockets = new Set<Socket>();
   const silent = createServer((s) => {
     sockets.add(s);
@@ -114,28 +115,21 @@ test('a peer that accepts TCP but never says hello costs one connect timeout, th
   }));
   const address = silent.address();
   assert.ok(address !== null && typeof address === 'object');
-  const addr = `127.0.0.1:${address.port}`;
+  return `127.0.0.1:${address.port}`;
+}
+
+test('a peer that accepts TCP but never says hello costs one connect timeout, then fails fast', async (t) => {
+  const addr = await silentServer(t);
   const pool = makePool(t, { connectTimeoutMs: 80 });
   await assert.rejects(pool.request(addr, { type: 'ping' }), hasCode(ErrorCode.TIMEOUT));
   await assert.rejects(pool.request(addr, { type: 'ping' }), hasCode(ErrorCode.UNREACHABLE));
 });
 
 test('a request deadline shorter than the connect timeout still bounds the request', async (t) => {
-  const sockets = new Set<Socket>();
-  const silent = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
-  t.after(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy();
-    silent.close(() => r());
-  }));
-  const address = silent.address();
-  assert.ok(address !== null && typeof address === 'object');
+  const addr = await silentServer(t);
   const pool = makePool(t, { connectTimeoutMs: 5000 });
   const started = performance.now();
-  await assert.rejects(pool.request(`127.0.0.1:${address.port}`, { type: 'ping' }, { timeoutMs: 60 }), hasCode(ErrorCode.TIMEOUT));
+  await assert.rejects(pool.request(addr, { type: 'ping' }, { timeoutMs: 60 }), hasCode(ErrorCode.TIMEOUT));
   assert.ok(performance.now() - started < 1000);
   // close() aborts the connect still in progress instead of waiting out its 5 s.
   await within(pool.close(), 1000, 'pool.close');
