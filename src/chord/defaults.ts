@@ -18,6 +18,9 @@ export const CHORD_DEFAULTS = Object.freeze({
   checkPredecessorIntervalMs: 1000, // period of the predecessor liveness ping
   requestTimeoutMs: 1000, // deadline of every request the peer sends
   maxLookupSteps: 64, // remote findSuccessor steps before a lookup gives up with LOOKUP_FAILED
+  // Most a quiet ring stretches the stabilize and checkPredecessor periods by (doubling after each
+  // round that changed nothing, back to 1x on any change); 1 keeps them fixed.
+  quietBackoffMax: 8,
 });
 
 /** What a ChordPeer is constructed with: its identity, plus optional overrides of CHORD_DEFAULTS. */
@@ -40,8 +43,15 @@ export interface ChordInit {
   requestTimeoutMs?: number;
   /** @default 64 */
   maxLookupSteps?: number;
+  /** @default 8 */
+  quietBackoffMax?: number;
   /** Cache owner ranges learned from lookups and send client requests straight there. @default true */
   routeCache?: boolean;
+  /**
+   * Route lookups recursively first (answer straight back from the resolving peer), falling back
+   * to iterative lookups; only where the transport carries one-way messages. @default true
+   */
+  recursiveLookups?: boolean;
 }
 
 /** A fully resolved configuration: every option present and checked. */
@@ -52,7 +62,7 @@ export type ChordConfig = { -readonly [K in keyof typeof CHORD_DEFAULTS]: number
  * values) with INVALID_REQUEST, so a bad flag fails at construction rather than as a silent
  * busy loop or a ring that never repairs.
  */
-export function resolveChordConfig(init: Partial<ChordConfig> & { routeCache?: boolean }): ChordConfig {
+export function resolveChordConfig(init: Partial<ChordConfig> & { routeCache?: boolean; recursiveLookups?: boolean }): ChordConfig {
   const out = { ...CHORD_DEFAULTS } as ChordConfig;
   for (const name of Object.keys(CHORD_DEFAULTS) as (keyof ChordConfig)[]) {
     const value = init[name];

@@ -23,6 +23,7 @@ import { resolveChordConfig, type ChordConfig, type ChordInit } from './defaults
 import { CHORD_REQUEST_TYPES, handleChordRequest, type HandlerHost } from './handlers.js';
 import { findSuccessorStep, isGone, iterativeLookup, LOCAL_CANDIDATES, MAX_REPLY_NODES, type LookupContext, type LookupResult } from './lookup.js';
 import { RouteCache } from './route-cache.js';
+import { RoutedLookups } from './routed-lookup.js';
 import { checkPeerList } from './peer-ref.js';
 import { expectReply } from '../protocol/messages.js';
 import { PeriodicSteps, SingleFlight } from './periodic.js';
@@ -82,6 +83,19 @@ export class ChordPeer {
    * correctness never waits on fingers (the successor list routes), only lookup length does.
    */
   private fingerBackoff = 1;
+  /**
+   * Multiplier of the stabilize and checkPredecessor periods: doubled (up to quietBackoffMax)
+   * after every stabilize round that changed nothing, back to 1 on any ring change or suspected
+   * peer. An idle ring then costs a fraction of its maintenance traffic, which under load is
+   * capacity for the clients, while a ring that changes repairs at the configured speed.
+   */
+  private quietBackoff = 1;
+  /** Recursive lookups (routed-lookup.ts): ours waiting for answers, and hops of others'. */
+  private readonly routed: RoutedLookups;
+  /** Lookups go recursive first (the transport carries one-way messages and it is not turned off). */
+  private readonly recursive: boolean;
+  /** Ring changes seen so far (predecessor or successor list), to tell a quiet round. */
+  private ringChanges = 0;
   /** Consecutive stabilize rounds in which the only successor left did not answer. */
   private lastSuccessorFailures = 0;
   private fingerPassChanged = false;
@@ -109,9 +123,11 @@ export class ChordPeer {
     // Long enough for a dead peer's neighbours to stabilize it out of the lists they hand out.
     const goneTtlMs = GONE_TTL_STABILIZE_ROUNDS * this.config.stabilizeIntervalMs;
     this.ring = new RingState({ clock: components.clock, log: this.log }, { self: this.self, r, goneTtlMs });
-    // A new neighbour may well be a better finger somewhere: refresh fingers at full speed again.
+    // Any change ends a quiet spell: maintenance runs at full speed again (a new neighbour may
+    // well be a better finger somewhere, too).
     this.ring.onChange(() => {
-      this.fingerBackoff = 1;
+      this.ringChanges++;
+      this.speedUp();
     });
     this.probe = new Probe(components, { timeoutMs: this.config.requestTimeoutMs, gone: this.ring.gone });
     this.periodic = new PeriodicSteps({ clock: components.clock, log: this.log });
@@ -124,6 +140,18 @@ export class ChordPeer {
       isRecentlyGone: (addr) => this.ring.gone.has(addr),
       minFollowers: Math.ceil(r / 2),
     };
+    this.routed = new RoutedLookups({
+      self: this.self,
+      transport: components.transport,
+      clock: components.clock,
+      random: components.random,
+      log: this.log,
+      lookupContext: this.lookupContext,
+      stepState: () => this.ring.stepState(),
+      isJoined: () => this.state === 'joined',
+      suspect: (p) => this.suspect(p),
+    });
+    this.recursive = init.recursiveLookups !== false && this.routed.available;
     this.host = {
       ring: this.ring,
       probe: this.probe,
@@ -238,15 +266,16 @@ export class ChordPeer {
   start(): void {
     if (this.state !== 'joined') throw new RingwireError(ErrorCode.NOT_READY, `cannot start a peer that is ${this.state}`);
     this.periodic.start({
-      stabilize: { periodMs: this.config.stabilizeIntervalMs, run: () => this.stabilize() },
+      stabilize: { periodMs: () => this.config.stabilizeIntervalMs * this.quietBackoff, run: () => this.stabilize() },
       fixFingers: { periodMs: () => this.config.fixFingersIntervalMs * this.fingerBackoff, run: () => this.fixFingers() },
-      checkPredecessor: { periodMs: this.config.checkPredecessorIntervalMs, run: () => this.checkPredecessor() },
+      checkPredecessor: { periodMs: () => this.config.checkPredecessorIntervalMs * this.quietBackoff, run: () => this.checkPredecessor() },
     });
   }
 
   /** Clears every timer; from now on handle() answers NOT_READY (a crash, as others see it). */
   stop(): void {
     this.periodic.stop();
+    this.routed.stop();
     this.unsubscribeLost();
     if (this.nudgeTimer !== undefined) this.clock.clearTimeout(this.nudgeTimer);
     this.nudgeTimer = undefined;
@@ -346,6 +375,11 @@ export class ChordPeer {
       if (enough && !this.ring.gone.has(owner.addr)) return { owner, successors: local.nodes.slice(1), hops: 0, path: [] };
       return this.remember(await iterativeLookup(this.lookupContext, key, [], { localDone: local.nodes, localRangeStart: local.rangeStart }));
     }
+    if (this.recursive) {
+      const routed = await this.routed.lookup(key, local.nodes);
+      if (routed) return this.remember(routed);
+      if (this.state !== 'joined') throw new RingwireError(ErrorCode.NOT_READY, `peer is ${this.state}`);
+    }
     return this.remember(await iterativeLookup(this.lookupContext, key, local.nodes));
   }
 
@@ -429,8 +463,21 @@ export class ChordPeer {
    */
   suspect(peer: PeerRef): void {
     this.routes?.forgetOwner(peer);
-    this.fingerBackoff = 1;
+    this.speedUp();
     this.ring.suspect(peer);
+  }
+
+  /** Back to the configured maintenance periods, with timers armed for longer ones brought forward. */
+  private speedUp(): void {
+    if (this.fingerBackoff !== 1) {
+      this.fingerBackoff = 1;
+      this.periodic.expedite('fixFingers');
+    }
+    if (this.quietBackoff !== 1) {
+      this.quietBackoff = 1;
+      this.periodic.expedite('stabilize');
+      this.periodic.expedite('checkPredecessor');
+    }
   }
 
   /**
@@ -439,6 +486,9 @@ export class ChordPeer {
    * answer is NOT_READY; malformed ids or peers are INVALID_REQUEST.
    */
   handle(req: Request): Promise<Response> | undefined {
+    // One-way: answered to the origin, also when we cannot route (NOT_READY), so it need not wait.
+    if (req.type === 'routeLookup') return this.routed.onRouteLookup(req);
+    if (req.type === 'routeDone') return Promise.resolve(this.routed.onRouteDone(req));
     return CHORD_REQUEST_TYPES.has(req.type) ? handleChordRequest(this.host, req) : undefined;
   }
 
@@ -456,6 +506,7 @@ export class ChordPeer {
 
   private async runStabilize(): Promise<void> {
     const ring = this.ring;
+    const changesBefore = this.ringChanges;
     // Each failed attempt drops one entry, so r+1 attempts exhaust any list.
     for (let attempt = 0; attempt <= ring.r && this.state === 'joined'; attempt++) {
       let succ = ring.successors[0]!;
@@ -501,6 +552,7 @@ export class ChordPeer {
       if (!sameList(before, ring.successors)) this.hintPredecessor();
       try {
         await this.probe.request(succ.addr, { type: 'notify', peer: this.self });
+        if (this.ringChanges === changesBefore) this.quietBackoff = Math.min(this.config.quietBackoffMax, this.quietBackoff * 2);
       } catch (err) {
         this.log.debug('notify failed', { successor: describePeer(succ), error: describeError(err) });
       }

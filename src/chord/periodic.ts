@@ -21,6 +21,9 @@ export class PeriodicSteps<Name extends string> {
   private readonly log: Logger;
   private readonly timers = new Map<Name, TimerHandle>();
   private readonly runs = new Map<Name, number>();
+  /** When each armed timer fires (clock ms), so expedite can tell whether it would be sooner. */
+  private readonly due = new Map<Name, number>();
+  private steps: Record<Name, PeriodicStep> | undefined;
   private active = false;
 
   constructor(components: { clock: Clock; log: Logger }) {
@@ -41,7 +44,23 @@ export class PeriodicSteps<Name extends string> {
   start(steps: Record<Name, PeriodicStep>): void {
     if (this.active) return;
     this.active = true;
+    this.steps = steps;
     for (const name of Object.keys(steps) as Name[]) this.arm(name, steps[name]);
+  }
+
+  /**
+   * Brings the next run of `name` forward to one current period from now, when that is sooner
+   * than its armed timer: a step that had backed off while the ring was quiet and must speed up
+   * now. A run in flight is left alone (it re-arms with the current period when it ends).
+   */
+  expedite(name: Name): void {
+    const handle = this.timers.get(name);
+    const step = this.steps?.[name];
+    if (!this.active || handle === undefined || step === undefined) return;
+    if (this.clock.now() + periodOf(step) >= (this.due.get(name) ?? 0)) return;
+    this.clock.clearTimeout(handle);
+    this.timers.delete(name);
+    this.arm(name, step);
   }
 
   /** Clears every timer; runs in flight finish but are not re-armed. */
@@ -52,6 +71,8 @@ export class PeriodicSteps<Name extends string> {
   }
 
   private arm(name: Name, step: PeriodicStep): void {
+    const period = periodOf(step);
+    this.due.set(name, this.clock.now() + period);
     const handle = this.clock.setTimeout(() => {
       this.timers.delete(name);
       this.runs.set(name, (this.runs.get(name) ?? 0) + 1);
@@ -61,9 +82,13 @@ export class PeriodicSteps<Name extends string> {
         .finally(() => {
           if (this.active) this.arm(name, step);
         });
-    }, typeof step.periodMs === 'number' ? step.periodMs : step.periodMs());
+    }, period);
     this.timers.set(name, handle);
   }
+}
+
+function periodOf(step: PeriodicStep): number {
+  return typeof step.periodMs === 'number' ? step.periodMs : step.periodMs();
 }
 
 /**

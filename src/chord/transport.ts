@@ -19,6 +19,13 @@ export interface Transport {
    */
   request(addr: string, req: Request, options?: RequestOptions): Promise<Response>;
   /**
+   * Optional: delivers a one-way request (see ONE_WAY_TYPES), which nothing answers. Resolves once
+   * it is on its way (a connection to `addr` is open and the frame queued); rejects like `request`
+   * when `addr` cannot be reached. Arrival is never confirmed: callers keep their own deadline.
+   * Without it, peers route iteratively only.
+   */
+  send?(addr: string, req: Request, options?: RequestOptions): Promise<void>;
+  /**
    * Optional: calls `listener(addr)` when a connection to `addr` dropped without us closing it
    * (the peer may have crashed). Only a hint to check sooner; returns unsubscribe.
    */

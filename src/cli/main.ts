@@ -15,11 +15,11 @@ import { ExitCode, printError, printLine } from './output.js';
 const HELP = `chord: a Chord distributed hash table
 
   chord node --port P [--host H] [--join H:P] [--id HEX] [--successors R] [--replicas K]
-             [--stabilize-ms MS] [--no-route-cache] [--log-level L] [--metrics-port P]
+             [--stabilize-ms MS] [--no-route-cache] [--iterative] [--log-level L] [--metrics-port P]
                                                    run one peer (Ctrl-C leaves gracefully)
   chord registry --port P [--host H]              run a discovery registry
   chord cluster [--peers N] [--workers W] [--base-port P] [--registry-port R] [--admin-port A]
-             [--successors R] [--replicas K] [--stabilize-ms MS] [--no-route-cache]
+             [--successors R] [--replicas K] [--stabilize-ms MS] [--no-route-cache] [--iterative]
                                                    N peers over W worker threads + registry + admin API
   chord put KEY VALUE --via H:P [--json]           store a value through any peer
   chord get KEY --via H:P [--json]                 print a value (exit 3 when not found)

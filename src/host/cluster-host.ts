@@ -46,6 +46,8 @@ export interface ClusterInit {
   fingersPerRound?: number;
   /** @default true */
   routeCache?: boolean;
+  /** @default true */
+  recursiveLookups?: boolean;
   joinBatch?: number;
   logLevel?: string;
 }
@@ -168,6 +170,7 @@ export class ClusterHost {
       stabilizeMs: this.init.stabilizeMs,
       fingersPerRound: this.init.fingersPerRound,
       routeCache: this.init.routeCache,
+      recursiveLookups: this.init.recursiveLookups,
     });
     const entry = { ...peer, worker: worker.index };
     this.peers.set(peer.id, entry);

@@ -17,6 +17,7 @@ export interface PeerSpec {
   maxConnections?: number;
   fingersPerRound?: number;
   routeCache?: boolean;
+  recursiveLookups?: boolean;
 }
 
 /** What a worker reports of one peer: enough for the admin API and the health check. */

@@ -45,6 +45,11 @@ export class TcpTransport implements Transport {
     return this.pool.request(addr, req, options);
   }
 
+  send(addr: string, req: Request, options?: RequestOptions): Promise<void> {
+    if (this.closed) return Promise.reject(new RingwireError(ErrorCode.CLOSED, 'the transport is closed'));
+    return this.pool.send(addr, req, options);
+  }
+
   /**
    * Connection counters of this transport's own pool (open connections, reconnects, failures);
    * null over a shared pool, whose owner reports it once rather than once per peer sharing it.

@@ -41,6 +41,8 @@ export interface PeerNodeInit {
   fingersPerRound?: number;
   /** Route cache for client requests (see src/chord/route-cache.ts). @default true */
   routeCache?: boolean;
+  /** Recursive lookups first (see src/chord/routed-lookup.ts); false: iterative only. @default true */
+  recursiveLookups?: boolean;
   maxValueBytes?: number;
   requestTimeoutMs?: number;
   maxFrameBytes?: number;
@@ -163,6 +165,7 @@ export class PeerNode {
         fingersPerRound: init.fingersPerRound,
         requestTimeoutMs,
         routeCache: init.routeCache !== false,
+        recursiveLookups: init.recursiveLookups !== false,
       },
     );
     const store = new KvStore(

@@ -85,13 +85,19 @@ export interface PeerList { type: 'peerList'; peers: PeerRef[] }
 // --- fault tolerance ---
 export interface SuccessorsChanged { type: 'successorsChanged' }
 
+// --- recursive routing (one-way: see ONE_WAY_TYPES) ---
+/** A lookup forwarded hop by hop; the resolving peer answers `origin` with a RouteDone. */
+export interface RouteLookup { type: 'routeLookup'; key: Id; origin: string; token: number; path: PeerRef[] }
+/** The answer to a RouteLookup, sent to its origin: a done step (nodes, rangeStart) or errorCode. */
+export interface RouteDone { type: 'routeDone'; token: number; nodes: PeerRef[]; rangeStart?: Id; path: PeerRef[]; errorCode?: string }
+
 /** Messages that open a request (sent by the connecting side). */
 export type Request =
   | Ping | GetState | Notify | FindSuccessor | Leave | GetInfo
   | Lookup | Put | Get | Delete
   | OwnerWrite | Replicate | Read
   | Register | Deregister | Sample | Members
-  | SuccessorsChanged;
+  | SuccessorsChanged | RouteLookup | RouteDone;
 
 /** Messages that answer a request. */
 export type Response =
@@ -108,12 +114,23 @@ const REQUEST_TYPES: ReadonlySet<string> = new Set<Request['type']>([
   'ping', 'getState', 'notify', 'findSuccessor', 'leave', 'getInfo',
   'lookup', 'put', 'get', 'delete', 'ownerWrite', 'replicate', 'read',
   'register', 'deregister', 'sample', 'members',
-  'successorsChanged',
+  'successorsChanged', 'routeLookup', 'routeDone',
 ]);
 
 /** True when `msg` opens a request (as opposed to answering one or setting up a connection). */
 export function isRequest(msg: Message): msg is Request {
   return REQUEST_TYPES.has(msg.type);
+}
+
+/**
+ * Requests that get no reply (sent with Transport.send): the answer to a recursive lookup travels
+ * as a separate one-way message to the lookup's origin, never back along its path.
+ */
+export const ONE_WAY_TYPES: ReadonlySet<Request['type']> = new Set<Request['type']>(['routeLookup', 'routeDone']);
+
+/** True for a one-way request (ONE_WAY_TYPES): the receiver sends nothing back on its connection. */
+export function isOneWay(req: Request): boolean {
+  return ONE_WAY_TYPES.has(req.type);
 }
 
 /** Responses by type, so `expectReply(res, 'state')` is typed as State. */

@@ -14,6 +14,11 @@ export interface MemoryNetworkInit {
   latencyMs?: number | (() => number);
   /** Timeout applied when a request sets none. @default 1000 */
   defaultTimeoutMs?: number;
+  /**
+   * Transports also carry one-way messages (Transport.send), so peers route lookups recursively.
+   * Off by default: the simulator's figures and the seeds searched so far use iterative routing.
+   */
+  oneWay?: boolean;
 }
 
 export const MEMORY_NETWORK_DEFAULTS = Object.freeze({
@@ -27,6 +32,7 @@ export class MemoryNetwork {
   private readonly clock: Clock;
   private readonly latency: () => number;
   private readonly defaultTimeoutMs: number;
+  private readonly oneWay: boolean;
   /** Requests delivered so far, by type: lets tests and the simulator count messages. */
   readonly sent = new Map<string, number>();
 
@@ -35,6 +41,7 @@ export class MemoryNetwork {
     const latency = init.latencyMs ?? MEMORY_NETWORK_DEFAULTS.latencyMs;
     this.latency = typeof latency === 'function' ? latency : () => latency;
     this.defaultTimeoutMs = init.defaultTimeoutMs ?? MEMORY_NETWORK_DEFAULTS.defaultTimeoutMs;
+    this.oneWay = init.oneWay === true;
   }
 
   /** Serves `handler` at `addr` (replacing a crashed one at the same address, like a restart). */
@@ -64,7 +71,24 @@ export class MemoryNetwork {
 
   /** A transport whose requests travel over this network. */
   transport(): Transport {
-    return { request: (addr, req, options) => this.deliver(addr, req, options) };
+    const request = (addr: string, req: Request, options?: RequestOptions): Promise<Response> => this.deliver(addr, req, options);
+    return this.oneWay ? { request, send: (addr, req) => this.post(addr, req) } : { request };
+  }
+
+  /**
+   * A one-way message: refused at once (UNREACHABLE) when nobody listens at `addr`, as a refused
+   * TCP connect would be; otherwise handed to the handler after one network delay, its answer
+   * dropped. A silent address swallows it.
+   */
+  private post(addr: string, req: Request): Promise<void> {
+    this.sent.set(req.type, (this.sent.get(req.type) ?? 0) + 1);
+    if (!this.handlers.has(addr)) return Promise.reject(new RingwireError(ErrorCode.UNREACHABLE, `${addr} is not reachable`));
+    this.after(() => {
+      const handler = this.handlers.get(addr);
+      if (!handler || this.silent.has(addr)) return;
+      handler(req).catch(() => undefined);
+    });
+    return Promise.resolve();
   }
 
   private deliver(addr: string, req: Request, options?: RequestOptions): Promise<Response> {

@@ -192,6 +192,15 @@ export class Connection {
   }
 
   /**
+   * Sends a one-way request (ONE_WAY_TYPES): queued for this tick's write, nothing awaited. Throws
+   * like `request` rejects when the connection is down or the message cannot be encoded.
+   */
+  send(req: Request): void {
+    if (!this.isOpen) throw this.downError();
+    this.framed.send(this.allocateReqId(), req);
+  }
+
+  /**
    * Closes the connection: pending requests reject with CLOSED, queued frames are still sent.
    * Resolves when the socket has closed. Idempotent.
    */

@@ -167,6 +167,15 @@ export class ConnectionPool {
     return conn.request(req, { timeoutMs: left });
   }
 
+  /**
+   * Sends a one-way request (ONE_WAY_TYPES) over the pooled connection to `addr`, opening it if
+   * needed; resolves once the frame is queued. Rejects as `request` does while connecting.
+   */
+  async send(addr: string, req: Request, options: RequestOptions = {}): Promise<void> {
+    const conn = await this.connection(addr, options.timeoutMs ?? this.requestTimeoutMs);
+    conn.send(req);
+  }
+
   /** Closes the connection to `addr`, if any (its pending requests reject with CLOSED). */
   drop(addr: string): void {
     const entry = this.entries.get(addr);

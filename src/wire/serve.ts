@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import { silentLogger } from '../log/logger.js';
 import type { Logger } from '../log/logger.js';
-import { PROTOCOL_VERSION, isRequest } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, isOneWay, isRequest } from '../protocol/messages.js';
 import type { Hello, HelloAck, Message, PeerRef, Request, Response } from '../protocol/messages.js';
 import { validatePeerRef } from './address.js';
 import { clientProof, isNonce, newNonce, proofMatches, serverProof, type ClusterSecret } from './auth.js';
@@ -340,10 +340,12 @@ class ServerConnection implements ServedConnection {
     } catch (err) {
       answer = Promise.reject(err);
     }
+    // A one-way request (a hop of a recursive lookup) is answered elsewhere or not at all.
+    const oneWay = isOneWay(req);
     answer
       .then(
-        (res) => this.reply(reqId, req, res),
-        (err: unknown) => this.replyError(reqId, req, err),
+        (res) => (oneWay ? undefined : this.reply(reqId, req, res)),
+        (err: unknown) => (oneWay ? this.log.debug(`one-way ${req.type} failed`, { err: String(err) }) : this.replyError(reqId, req, err)),
       )
       .catch((err: unknown) => this.internalFailure(err))
       .finally(() => {

@@ -28,6 +28,10 @@ export interface RingOptions {
   latencyMs?: number | (() => number);
   /** All joins through peer 0 at the same time, or one after the other. @default 'concurrent' */
   join?: 'concurrent' | 'sequential';
+  /** The network carries one-way messages, so lookups go recursive first. @default false */
+  oneWay?: boolean;
+  /** Most the quiet-ring backoff stretches stabilize (ChordInit.quietBackoffMax). @default 8 */
+  quietBackoffMax?: number;
 }
 
 export interface TestRing {
@@ -57,7 +61,7 @@ export function addrOf(i: number, seed = 1): string {
 /** Builds n peers: peer 0 creates the ring, the others join through it. Cleanup via t.after. */
 export async function makeRing(n: number, t: TestContext, opts: RingOptions = {}): Promise<TestRing> {
   const clock = new ManualClock();
-  const network = new MemoryNetwork({ clock }, { latencyMs: opts.latencyMs ?? 0 });
+  const network = new MemoryNetwork({ clock }, { latencyMs: opts.latencyMs ?? 0, oneWay: opts.oneWay ?? false });
   const random = seededRandom(opts.seed ?? 1);
   const r = opts.r ?? 8;
   const periodMs = opts.periodMs ?? 1000;
@@ -74,6 +78,7 @@ export async function makeRing(n: number, t: TestContext, opts: RingOptions = {}
         fixFingersIntervalMs: periodMs,
         checkPredecessorIntervalMs: periodMs,
         fingersPerRound: opts.fingersPerRound ?? 8,
+        ...(opts.quietBackoffMax !== undefined ? { quietBackoffMax: opts.quietBackoffMax } : {}),
       },
     );
     network.listen(addr, (req) => peer.handle(req) ?? Promise.reject(new RingwireError(ErrorCode.UNKNOWN_MESSAGE, req.type)));

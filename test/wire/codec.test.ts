@@ -63,6 +63,9 @@ const SAMPLES: Message[] = [
   { type: 'peerList', peers: [] },
   { type: 'successorsChanged' },
   { type: 'authProof', proof: new Uint8Array(32).fill(7) },
+  { type: 'routeLookup', key: peer(17).id, origin: '127.0.0.1:4001', token: 0xfffffffe, path: [peer(18), peer(19)] },
+  { type: 'routeDone', token: 7, nodes: [peer(20), peer(21)], rangeStart: peer(22).id, path: [peer(23)] },
+  { type: 'routeDone', token: 8, nodes: [], path: [], errorCode: 'LOOKUP_FAILED' },
 ];
 
 /**
@@ -98,7 +101,7 @@ test('every message type round-trips, including null, empty and default fields',
 
 test('the samples cover every body of the Envelope', () => {
   assert.deepEqual(new Set(SAMPLES.map((m) => m.type)), new Set(MESSAGE_TYPES));
-  assert.equal(MESSAGE_TYPES.length, 34);
+  assert.equal(MESSAGE_TYPES.length, 36);
 });
 
 test('request ids keep their full uint32 range', () => {

@@ -106,6 +106,8 @@ const MAKERS: Record<Message['type'], (r: Random) => Message> = {
   peerList: (r) => ({ type: 'peerList', peers: peers(r, 6) }),
   successorsChanged: () => ({ type: 'successorsChanged' }),
   authProof: (r) => ({ type: 'authProof', proof: smallBytes(r) }),
+  routeLookup: (r) => ({ type: 'routeLookup', key: randomPeer(r).id, origin: randomPeer(r).addr, token: uint(r), path: peers(r, 3) }),
+  routeDone: (r) => ({ type: 'routeDone', token: uint(r), nodes: peers(r, 4), rangeStart: randomPeer(r).id, path: peers(r, 3) }),
 };
 
 /** Every message type the generators cover (the test checks it equals the codec's MESSAGE_TYPES). */

@@ -160,3 +160,23 @@ test('a handler answering with something that is not a response gets INTERNAL; t
   c.send(5, { type: 'ping' });
   assert.equal((await c.next()).msg.type, 'pong');
 });
+
+test('a one-way request gets no answer, handled or failing, and the connection goes on serving', async (t) => {
+  const seen: string[] = [];
+  const server = await startServer(t, {
+    onRequest: async (req) => {
+      seen.push(req.type);
+      if (req.type === 'routeDone') throw new Error('a failing one-way handler');
+      return req.type === 'ping' ? { type: 'pong' } : { type: 'ack' };
+    },
+  });
+  const client = await helloedClient(t, server.addr);
+  client.send(5, { type: 'routeLookup', key: new Uint8Array(20).fill(1), origin: '127.0.0.1:1', token: 9, path: [] });
+  client.send(6, { type: 'routeDone', token: 9, nodes: [], path: [] });
+  client.send(7, { type: 'ping' });
+  // The first frame back answers the ping: neither one-way message was answered, not even with an error.
+  const first = await client.next();
+  assert.equal(first.reqId, 7);
+  assert.equal(first.msg.type, 'pong');
+  assert.deepEqual(seen, ['routeLookup', 'routeDone', 'ping']);
+});

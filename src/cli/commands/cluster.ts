@@ -26,6 +26,7 @@ const SPEC = {
   replicas: { type: 'string' as const },
   'stabilize-ms': { type: 'string' as const },
   'no-route-cache': { type: 'boolean' as const },
+  iterative: { type: 'boolean' as const },
   'log-level': { type: 'string' as const },
   ...SECRET_FLAGS,
   ...TLS_FLAGS,
@@ -54,7 +55,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const tls = loadTls(values, true);
   const cluster = new ClusterHost(
     { log, secret, tls },
-    { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel, routeCache: values['no-route-cache'] !== true },
+    { peers, workers, host, basePort, registryPort, successors, replicas, stabilizeMs, logLevel, routeCache: values['no-route-cache'] !== true, recursiveLookups: values.iterative !== true },
   );
   const admin = new AdminServer({ host: cluster, log });
   let stopping: Promise<number> | undefined;

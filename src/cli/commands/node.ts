@@ -24,6 +24,7 @@ const SPEC = {
   replicas: { type: 'string' as const },
   'stabilize-ms': { type: 'string' as const },
   'no-route-cache': { type: 'boolean' as const },
+  iterative: { type: 'boolean' as const },
   'log-level': { type: 'string' as const },
   'metrics-port': { type: 'string' as const },
   'max-connections': { type: 'string' as const },
@@ -74,6 +75,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     {
       host, port, id, join, registry, successors, replicas, stabilizeMs, maxIncomingConnections, helloTimeoutMs, frameTimeoutMs, maxInFlight, secret, tls,
       routeCache: values['no-route-cache'] !== true,
+      recursiveLookups: values.iterative !== true,
     },
   );
   let metrics: MetricsEndpoint | undefined;

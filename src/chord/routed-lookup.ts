@@ -1,0 +1,196 @@
+/**
+ * Recursive routing (Chord's recursive mode, answered straight to the origin): the entry peer
+ * sends a RouteLookup to its closest preceding live peer, every peer that cannot resolve the key
+ * passes it on the same way, and the peer that can sends a RouteDone straight back to the entry
+ * peer. A lookup of h hops then costs h+1 one-way messages instead of the iterative 2h.
+ *
+ * The iterative lookup (lookup.ts) stays the safety net, as in the Chord paper: the origin waits
+ * for its RouteDone no longer than one request timeout, and a lookup that errs, stalls or is lost
+ * with a crashed hop is resolved iteratively from the origin, which sees every failure itself.
+ * A forwarding hop that cannot reach its first choice tries its next candidate before giving up.
+ * Nothing a RouteDone says is taken on trust beyond what an iterative step's reply would be: the
+ * origin checks the answer and confirms an owner with too short a list exactly as lookup.ts does.
+ */
+import { ErrorCode, RingwireError, describeError, hasCode } from '../errors/errors.js';
+import { between, isId, type Id } from '../ring/id.js';
+import type { Logger } from '../log/logger.js';
+import type { Ack, PeerRef, RouteDone, RouteLookup } from '../protocol/messages.js';
+import type { Clock, Random, TimerHandle } from './clock.js';
+import { findSuccessorStep, isGone, iterativeLookup, MAX_REPLY_NODES, STEP_REPLY_CANDIDATES, type LookupContext, type LookupResult, type StepState } from './lookup.js';
+import { checkPeerList, samePeer } from './peer-ref.js';
+import type { Transport } from './transport.js';
+
+/** What recursive routing needs from its peer. */
+export interface RoutedLookupHost {
+  readonly self: PeerRef;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly log: Logger;
+  readonly lookupContext: LookupContext;
+  /** This peer's routing state now. */
+  stepState(): StepState;
+  isJoined(): boolean;
+  /** A peer failed a send: forget it (it is then skipped by later routing too). */
+  suspect(peer: PeerRef): void;
+}
+
+const ack: Ack = { type: 'ack' };
+
+/** Lookups this peer originated and is waiting on, and the handlers of both message types. */
+export class RoutedLookups {
+  private readonly host: RoutedLookupHost;
+  private readonly waiting = new Map<number, { resolve: (done: RouteDone | null) => void; timer: TimerHandle }>();
+
+  constructor(host: RoutedLookupHost) {
+    this.host = host;
+  }
+
+  /** True when the transport can carry one-way messages. */
+  get available(): boolean {
+    return typeof this.host.transport.send === 'function';
+  }
+
+  /** Lookups waiting for their RouteDone (tests, and stop leaves none behind). */
+  get pendingCount(): number {
+    return this.waiting.size;
+  }
+
+  /**
+   * successor(key) resolved recursively, starting at `candidates` (the entry peer's closest
+   * preceding peers, best first). Resolves null when the recursive attempt did not settle it
+   * (no candidate reachable, an error on the way, no answer within the request timeout): the
+   * caller then routes iteratively.
+   */
+  async lookup(key: Id, candidates: readonly PeerRef[]): Promise<LookupResult | null> {
+    const host = this.host;
+    const token = this.newToken();
+    const answered = new Promise<RouteDone | null>((resolve) => {
+      const timer = host.clock.setTimeout(() => {
+        this.waiting.delete(token);
+        resolve(null);
+      }, host.lookupContext.requestTimeoutMs);
+      this.waiting.set(token, { resolve, timer });
+    });
+    const msg: RouteLookup = { type: 'routeLookup', key, origin: host.self.addr, token, path: [] };
+    if (!(await this.forward(msg, candidates, null))) {
+      this.settle(token, null);
+      return null;
+    }
+    const done = await answered;
+    if (done === null) {
+      host.log.debug('recursive lookup got no answer in time, routing iteratively');
+      return null;
+    }
+    if (done.errorCode) {
+      host.log.debug('recursive lookup failed on the way, routing iteratively', { code: done.errorCode });
+      return null;
+    }
+    try {
+      const nodes = checkPeerList(done.nodes, 'routeDone.nodes', MAX_REPLY_NODES, ErrorCode.PROTOCOL_ERROR);
+      const path = checkPeerList(done.path, 'routeDone.path', host.lookupContext.maxLookupSteps, ErrorCode.PROTOCOL_ERROR);
+      if (nodes.length === 0) return null;
+      const rangeStart = done.rangeStart !== undefined && done.rangeStart.length === 20 ? done.rangeStart : undefined;
+      // The answer is a done step: settle it as the iterative driver settles one (skip owners
+      // known to be gone, confirm an owner whose list came short).
+      const rest = await iterativeLookup(host.lookupContext, key, [], { localDone: nodes, localRangeStart: rangeStart });
+      return { ...rest, hops: rest.hops + path.length, path: [...path, ...rest.path] };
+    } catch (err) {
+      host.log.debug('recursive answer did not settle, routing iteratively', { error: describeError(err) });
+      return null;
+    }
+  }
+
+  /** A hop of someone's lookup: resolve it here and answer the origin, or pass it on. */
+  async onRouteLookup(req: RouteLookup): Promise<Ack> {
+    const host = this.host;
+    if (!isId(req.key)) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'routeLookup.key must be a 20-byte id');
+    if (typeof req.origin !== 'string' || req.origin.length === 0) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'routeLookup.origin must be an address');
+    const path = [...checkPeerList(req.path, 'routeLookup.path', host.lookupContext.maxLookupSteps, ErrorCode.INVALID_REQUEST), host.self];
+    const answer = (fields: Partial<RouteDone>): Ack => {
+      this.sendDone(req.origin, { type: 'routeDone', token: req.token, nodes: [], path, ...fields });
+      return ack;
+    };
+    if (!host.isJoined()) return answer({ errorCode: ErrorCode.NOT_READY });
+    const state = host.stepState();
+    const step = findSuccessorStep(state, req.key, STEP_REPLY_CANDIDATES);
+    const full = (): Ack => answer(step.rangeStart !== undefined ? { nodes: step.nodes, rangeStart: step.rangeStart } : { nodes: step.nodes });
+    if (path.length >= host.lookupContext.maxLookupSteps) return step.done ? full() : answer({ errorCode: ErrorCode.LOOKUP_FAILED });
+    if (step.done) {
+      // The owner sits deep in our list, so the origin would have to ask it for its followers (a
+      // round trip). One more forward to the peer just before the owner gets an answer with the
+      // owner first and its whole list instead.
+      const owner = step.nodes[0]!;
+      const at = state.successors.findIndex((s) => samePeer(s, owner));
+      if (step.nodes.length - 1 >= host.lookupContext.minFollowers || at < 1) return full();
+      if (await this.forward({ ...req, path }, [state.successors[at - 1]!], host.self)) return ack;
+      return full();
+    }
+    // Only peers strictly closer to the key and not yet on the path: the walk cannot loop.
+    if (!(await this.forward({ ...req, path }, step.nodes, host.self))) return answer({ errorCode: ErrorCode.LOOKUP_FAILED });
+    return ack;
+  }
+
+  /** The answer to a lookup we originated (a late or unknown token is dropped). */
+  onRouteDone(req: RouteDone): Ack {
+    this.settle(req.token, req);
+    return ack;
+  }
+
+  /** Gives up every lookup still waiting (the peer stops): their callers route iteratively or fail. */
+  stop(): void {
+    for (const token of [...this.waiting.keys()]) this.settle(token, null);
+  }
+
+  /**
+   * Sends `msg` to the first of `candidates` that takes it: not us, not on its path, not recently
+   * gone, and (when forwarding for someone) strictly between `from` and the key. A candidate that
+   * cannot be reached is suspected and the next one tried. False when none took it.
+   */
+  private async forward(msg: RouteLookup, candidates: readonly PeerRef[], from: PeerRef | null): Promise<boolean> {
+    const host = this.host;
+    const send = host.transport.send;
+    if (!send) return false;
+    for (const c of candidates) {
+      if (samePeer(c, host.self) || host.lookupContext.isRecentlyGone(c.addr)) continue;
+      if (from && !between(from.id, c.id, msg.key)) continue;
+      if (msg.path.some((p) => p.addr === c.addr)) continue;
+      try {
+        await send.call(host.transport, c.addr, msg, { timeoutMs: host.lookupContext.requestTimeoutMs });
+        return true;
+      } catch (err) {
+        if (isGone(err)) host.suspect(c);
+        host.log.debug('could not pass a lookup on, trying the next candidate', { to: c.addr, error: describeError(err) });
+      }
+    }
+    return false;
+  }
+
+  private sendDone(origin: string, done: RouteDone): void {
+    const host = this.host;
+    if (origin === host.self.addr) {
+      this.onRouteDone(done);
+      return;
+    }
+    host.transport.send?.(origin, done, { timeoutMs: host.lookupContext.requestTimeoutMs }).catch((err: unknown) => {
+      // The origin is gone or unreachable: it has no use for the answer any more.
+      if (!hasCode(err, ErrorCode.CLOSED)) host.log.debug('could not answer a recursive lookup', { origin, error: describeError(err) });
+    });
+  }
+
+  private settle(token: number, done: RouteDone | null): void {
+    const w = this.waiting.get(token);
+    if (!w) return;
+    this.waiting.delete(token);
+    this.host.clock.clearTimeout(w.timer);
+    w.resolve(done);
+  }
+
+  /** A random non-zero uint32 not in use: a stranger cannot guess which lookups are open. */
+  private newToken(): number {
+    for (;;) {
+      const t = Math.floor(this.host.random() * 0xffff_ffff) + 1;
+      if (!this.waiting.has(t)) return t;
+    }
+  }
+}
