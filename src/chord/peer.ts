@@ -16,14 +16,14 @@
 import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
 import { between, idToHex, isId, type Id } from '../ring/id.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import type { PeerRef, Request, Response } from '../protocol/messages.js';
+import type { PeerRef, Request, Response, StoredRecord } from '../protocol/messages.js';
 import type { Clock, Random, TimerHandle } from './clock.js';
 import type { Transport } from './transport.js';
 import { resolveChordConfig, type ChordConfig, type ChordInit } from './defaults.js';
 import { CHORD_REQUEST_TYPES, handleChordRequest, type HandlerHost } from './handlers.js';
 import { findSuccessorStep, isGone, iterativeLookup, LOCAL_CANDIDATES, MAX_REPLY_NODES, type LookupContext, type LookupResult } from './lookup.js';
 import { RouteCache } from './route-cache.js';
-import { RoutedLookups } from './routed-lookup.js';
+import { RoutedLookups, type RoutedResult } from './routed-lookup.js';
 import { checkPeerList } from './peer-ref.js';
 import { expectReply } from '../protocol/messages.js';
 import { PeriodicSteps, SingleFlight } from './periodic.js';
@@ -94,6 +94,8 @@ export class ChordPeer {
   private readonly routed: RoutedLookups;
   /** Lookups go recursive first (the transport carries one-way messages and it is not turned off). */
   private readonly recursive: boolean;
+  /** The store's local read (setOwnerReader), so the owner answers a recursive get with its copy. */
+  private ownerReader: ((key: Uint8Array) => StoredRecord | null) | undefined;
   /** Ring changes seen so far (predecessor or successor list), to tell a quiet round. */
   private ringChanges = 0;
   /** Consecutive stabilize rounds in which the only successor left did not answer. */
@@ -150,6 +152,7 @@ export class ChordPeer {
       stepState: () => this.ring.stepState(),
       isJoined: () => this.state === 'joined',
       suspect: (p) => this.suspect(p),
+      ownerRead: (key) => this.ownerReader?.(key),
     });
     this.recursive = init.recursiveLookups !== false && this.routed.available;
     this.host = {
@@ -361,11 +364,31 @@ export class ChordPeer {
   }
 
   /**
-   * successor(key) by an iterative lookup driven from here: answered from our own state when it
-   * is enough (0 hops), otherwise by asking the closest preceding peers, skipping dead ones.
+   * successor(key): answered from our own state when it is enough (0 hops), otherwise routed
+   * recursively (routed-lookup.ts) where the transport allows, and iteratively from here when that
+   * does not settle it: asking the closest preceding peers, skipping dead ones.
    * Rejects with NOT_READY unless joined, LOOKUP_FAILED when no live route is found.
    */
-  async findSuccessor(key: Id): Promise<LookupResult> {
+  findSuccessor(key: Id): Promise<LookupResult> {
+    return this.resolve(key);
+  }
+
+  /**
+   * findSuccessor for a get of store key `readKey`: a recursive lookup then ends at the owner,
+   * which reads the key and sends its copy with the answer (`read`), saving the read round trip.
+   * Without `read` (answered locally, iteratively, or by a peer without a store) the caller reads.
+   * The result's `path` may be left empty (`hops` counts the steps all the same).
+   */
+  findSuccessorForRead(key: Id, readKey: Uint8Array): Promise<RoutedResult> {
+    return this.resolve(key, readKey);
+  }
+
+  /** Installs the store's local read (see findSuccessorForRead). */
+  setOwnerReader(read: (key: Uint8Array) => StoredRecord | null): void {
+    this.ownerReader = read;
+  }
+
+  private async resolve(key: Id, readKey?: Uint8Array): Promise<RoutedResult> {
     this.checkLookup(key);
     // Our own state first, by the same rule a remote step applies.
     const local = findSuccessorStep(this.ring.stepState(), key, LOCAL_CANDIDATES);
@@ -376,7 +399,8 @@ export class ChordPeer {
       return this.remember(await iterativeLookup(this.lookupContext, key, [], { localDone: local.nodes, localRangeStart: local.rangeStart }));
     }
     if (this.recursive) {
-      const routed = await this.routed.lookup(key, local.nodes);
+      // A get has no use for the route itself (only its length): it is not carried along.
+      const routed = await this.routed.lookup(key, local.nodes, readKey !== undefined ? { readKey } : { wantPath: true });
       if (routed) return this.remember(routed);
       if (this.state !== 'joined') throw new RingwireError(ErrorCode.NOT_READY, `peer is ${this.state}`);
     }

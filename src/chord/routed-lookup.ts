@@ -14,7 +14,7 @@
 import { ErrorCode, RingwireError, describeError, hasCode } from '../errors/errors.js';
 import { between, isId, type Id } from '../ring/id.js';
 import type { Logger } from '../log/logger.js';
-import type { Ack, PeerRef, RouteDone, RouteLookup } from '../protocol/messages.js';
+import type { Ack, PeerRef, RouteDone, RouteLookup, StoredRecord } from '../protocol/messages.js';
 import type { Clock, Random, TimerHandle } from './clock.js';
 import { findSuccessorStep, isGone, iterativeLookup, MAX_REPLY_NODES, STEP_REPLY_CANDIDATES, type LookupContext, type LookupResult, type StepState } from './lookup.js';
 import { checkPeerList, samePeer } from './peer-ref.js';
@@ -33,7 +33,12 @@ export interface RoutedLookupHost {
   isJoined(): boolean;
   /** A peer failed a send: forget it (it is then skipped by later routing too). */
   suspect(peer: PeerRef): void;
+  /** Our copy of a store key for a get answered here (null: none); undefined when no store runs here. */
+  ownerRead(key: Uint8Array): StoredRecord | null | undefined;
 }
+
+/** A recursive lookup's result; `read` is present when the owner also read the key for a get. */
+export type RoutedResult = LookupResult & { read?: { record: StoredRecord | null } };
 
 const ack: Ack = { type: 'ack' };
 
@@ -62,7 +67,8 @@ export class RoutedLookups {
    * (no candidate reachable, an error on the way, no answer within the request timeout): the
    * caller then routes iteratively.
    */
-  async lookup(key: Id, candidates: readonly PeerRef[]): Promise<LookupResult | null> {
+  async lookup(key: Id, candidates: readonly PeerRef[], opts: { readKey?: Uint8Array; wantPath?: boolean } = {}): Promise<RoutedResult | null> {
+    const readKey = opts.readKey;
     const host = this.host;
     const token = this.newToken();
     const answered = new Promise<RouteDone | null>((resolve) => {
@@ -72,7 +78,9 @@ export class RoutedLookups {
       }, host.lookupContext.requestTimeoutMs);
       this.waiting.set(token, { resolve, timer });
     });
-    const msg: RouteLookup = { type: 'routeLookup', key, origin: host.self.addr, token, path: [] };
+    const msg: RouteLookup = { type: 'routeLookup', key, origin: host.self.addr, token, path: [], hops: 0 };
+    if (readKey !== undefined) msg.readKey = readKey;
+    if (opts.wantPath === true) msg.wantPath = true;
     if (!(await this.forward(msg, candidates, null))) {
       this.settle(token, null);
       return null;
@@ -88,13 +96,24 @@ export class RoutedLookups {
     }
     try {
       const nodes = checkPeerList(done.nodes, 'routeDone.nodes', MAX_REPLY_NODES, ErrorCode.PROTOCOL_ERROR);
-      const path = checkPeerList(done.path, 'routeDone.path', host.lookupContext.maxLookupSteps, ErrorCode.PROTOCOL_ERROR);
+      let path = checkPeerList(done.path, 'routeDone.path', host.lookupContext.maxLookupSteps, ErrorCode.PROTOCOL_ERROR);
+      let hops = Math.max(path.length, Math.min(host.lookupContext.maxLookupSteps, done.hops ?? 0));
       if (nodes.length === 0) return null;
+      // An owner that read for a get was reached by the read, not by a routing step (routing only
+      // ever forwards to peers before the key): as with an iterative lookup and its read, that
+      // last message is not a hop.
+      if (done.read === true && hops > 0) {
+        hops--;
+        if (path.length > 0 && samePeer(path[path.length - 1], nodes[0])) path = path.slice(0, -1);
+      }
       const rangeStart = done.rangeStart !== undefined && done.rangeStart.length === 20 ? done.rangeStart : undefined;
       // The answer is a done step: settle it as the iterative driver settles one (skip owners
       // known to be gone, confirm an owner whose list came short).
       const rest = await iterativeLookup(host.lookupContext, key, [], { localDone: nodes, localRangeStart: rangeStart });
-      return { ...rest, hops: rest.hops + path.length, path: [...path, ...rest.path] };
+      const result: RoutedResult = { ...rest, hops: rest.hops + hops, path: [...path, ...rest.path] };
+      // The owner's copy counts only when the owner that read it is the owner settled on.
+      if (readKey !== undefined && done.read === true && rest.hops === 0 && samePeer(rest.owner, nodes[0])) result.read = { record: done.record ?? null };
+      return result;
     } catch (err) {
       host.log.debug('recursive answer did not settle, routing iteratively', { error: describeError(err) });
       return null;
@@ -106,28 +125,50 @@ export class RoutedLookups {
     const host = this.host;
     if (!isId(req.key)) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'routeLookup.key must be a 20-byte id');
     if (typeof req.origin !== 'string' || req.origin.length === 0) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'routeLookup.origin must be an address');
-    const path = [...checkPeerList(req.path, 'routeLookup.path', host.lookupContext.maxLookupSteps, ErrorCode.INVALID_REQUEST), host.self];
+    const wantPath = req.wantPath === true;
+    const path = wantPath ? [...checkPeerList(req.path, 'routeLookup.path', host.lookupContext.maxLookupSteps, ErrorCode.INVALID_REQUEST), host.self] : [];
+    const hops = Math.max(path.length, (Number.isSafeInteger(req.hops) ? req.hops! : 0) + 1);
     const answer = (fields: Partial<RouteDone>): Ack => {
-      this.sendDone(req.origin, { type: 'routeDone', token: req.token, nodes: [], path, ...fields });
+      this.sendDone(req.origin, { type: 'routeDone', token: req.token, nodes: [], path, hops, ...fields });
       return ack;
     };
     if (!host.isJoined()) return answer({ errorCode: ErrorCode.NOT_READY });
     const state = host.stepState();
     const step = findSuccessorStep(state, req.key, STEP_REPLY_CANDIDATES);
-    const full = (): Ack => answer(step.rangeStart !== undefined ? { nodes: step.nodes, rangeStart: step.rangeStart } : { nodes: step.nodes });
-    if (path.length >= host.lookupContext.maxLookupSteps) return step.done ? full() : answer({ errorCode: ErrorCode.LOOKUP_FAILED });
+    // The owner and enough followers to settle the lookup at the origin (lookup.ts minFollowers)
+    // and to read from replicas: the rest of the list would only cost encoding.
+    const nodes = step.done ? step.nodes.slice(0, 1 + host.lookupContext.minFollowers) : step.nodes;
+    const fields: Partial<RouteDone> = step.rangeStart !== undefined ? { nodes, rangeStart: step.rangeStart } : { nodes };
+    const full = (): Ack => answer(fields);
+    const readKey = req.readKey !== undefined && req.readKey.length > 0 ? req.readKey : undefined;
     if (step.done) {
+      const owner = step.nodes[0]!;
+      if (samePeer(owner, host.self)) {
+        // We own the key (it is in (predecessor, self]): for a get, our copy goes with the answer.
+        const record = readKey !== undefined ? host.ownerRead(readKey) : undefined;
+        return record !== undefined ? answer({ ...fields, read: true, record }) : full();
+      }
+      if (req.final === true || hops >= host.lookupContext.maxLookupSteps) return full();
+      if (readKey !== undefined) {
+        // A get goes on to the owner, which reads and answers: one message instead of the
+        // origin's read round trip, and the owner's answer carries its whole list.
+        if (await this.forward({ ...req, path, hops, final: true }, [owner], null)) return ack;
+        return full();
+      }
       // The owner sits deep in our list, so the origin would have to ask it for its followers (a
       // round trip). One more forward to the peer just before the owner gets an answer with the
       // owner first and its whole list instead.
-      const owner = step.nodes[0]!;
       const at = state.successors.findIndex((s) => samePeer(s, owner));
       if (step.nodes.length - 1 >= host.lookupContext.minFollowers || at < 1) return full();
-      if (await this.forward({ ...req, path }, [state.successors[at - 1]!], host.self)) return ack;
+      if (await this.forward({ ...req, path, hops, final: true }, [state.successors[at - 1]!], host.self)) return ack;
       return full();
     }
+    // A final hop that does not see the key as resolved disagrees with its sender: the origin
+    // settles it iteratively rather than this peer routing on.
+    if (req.final === true) return answer({ errorCode: ErrorCode.NOT_OWNER });
+    if (hops >= host.lookupContext.maxLookupSteps) return answer({ errorCode: ErrorCode.LOOKUP_FAILED });
     // Only peers strictly closer to the key and not yet on the path: the walk cannot loop.
-    if (!(await this.forward({ ...req, path }, step.nodes, host.self))) return answer({ errorCode: ErrorCode.LOOKUP_FAILED });
+    if (!(await this.forward({ ...req, path, hops }, step.nodes, host.self))) return answer({ errorCode: ErrorCode.LOOKUP_FAILED });
     return ack;
   }
 

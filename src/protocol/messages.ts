@@ -87,9 +87,34 @@ export interface SuccessorsChanged { type: 'successorsChanged' }
 
 // --- recursive routing (one-way: see ONE_WAY_TYPES) ---
 /** A lookup forwarded hop by hop; the resolving peer answers `origin` with a RouteDone. */
-export interface RouteLookup { type: 'routeLookup'; key: Id; origin: string; token: number; path: PeerRef[] }
+export interface RouteLookup {
+  type: 'routeLookup';
+  key: Id;
+  origin: string;
+  token: number;
+  path: PeerRef[];
+  /** A get: the owner reads this store key and answers with its record. */
+  readKey?: Uint8Array;
+  /** The receiver answers from its own state and never forwards. */
+  final?: boolean;
+  /** Forwards so far; `path` is filled only when `wantPath` (a client lookup reports its route). */
+  hops?: number;
+  wantPath?: boolean;
+}
 /** The answer to a RouteLookup, sent to its origin: a done step (nodes, rangeStart) or errorCode. */
-export interface RouteDone { type: 'routeDone'; token: number; nodes: PeerRef[]; rangeStart?: Id; path: PeerRef[]; errorCode?: string }
+export interface RouteDone {
+  type: 'routeDone';
+  token: number;
+  nodes: PeerRef[];
+  rangeStart?: Id;
+  path: PeerRef[];
+  errorCode?: string;
+  /** The owner (nodes[0], the sender) read the RouteLookup's readKey: `record` is its copy (null: none). */
+  read?: boolean;
+  record?: StoredRecord | null;
+  /** Peers that handled the lookup, the answering one included (path.length when it was kept). */
+  hops?: number;
+}
 
 /** Messages that open a request (sent by the connecting side). */
 export type Request =

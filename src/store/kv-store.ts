@@ -119,6 +119,7 @@ export class KvStore {
       onPeerFailure: (peer) => this.ring.suspect(peer),
     };
     this.reader = { ring: this.ring, local: this.local, push: this.push, limits: this.limits, replicas: this.opts.replicas };
+    this.ring.setOwnerReader?.((key) => this.local.get(key) ?? null);
     this.repairer = new Repairer({ ring: this.ring, local: this.local, push: this.push }, { replicas: this.opts.replicas });
   }
 
@@ -142,7 +143,7 @@ export class KvStore {
       const rec = outcome.record;
       const found = rec !== null && !rec.deleted;
       return { done: { found, value: found ? rec.value.slice() : new Uint8Array(0), version: rec?.version ?? 0, hops: lookup.hops } };
-    });
+    }, key);
     if ('done' in attempt) return attempt.done;
     const lastErr = attempt.retry;
     throw new RingwireError(ErrorCode.LOOKUP_FAILED, `no live copy of the key could be reached after ${this.opts.maxAttempts} attempts (${describeError(lastErr)})`, { cause: lastErr });
@@ -295,6 +296,7 @@ export class KvStore {
     id: Id,
     routeCache: boolean,
     step: (lookup: RingLookup, attempt: number, mustOwn: boolean) => Promise<{ done: T } | { retry: unknown }>,
+    readKey?: Uint8Array,
   ): Promise<{ done: T } | { retry: unknown }> {
     const cached = routeCache ? this.ring.cachedRoute?.(id) : undefined;
     if (cached && !this.isSelf(cached.owner)) {
@@ -305,7 +307,7 @@ export class KvStore {
     }
     let last: { retry: unknown } = { retry: undefined };
     for (let n = 1; n <= this.opts.maxAttempts; n++) {
-      const lookup = await this.lookup(id);
+      const lookup = await this.lookup(id, readKey);
       if (lookup instanceof Error) {
         last = { retry: lookup };
         continue;
@@ -321,8 +323,10 @@ export class KvStore {
    * Resolves a key's owner; a failed lookup is returned rather than thrown, because the ring has
    * dropped the dead peers it met on the way and the next attempt may well succeed.
    */
-  private async lookup(id: Id): Promise<RingLookup | RingwireError> {
+  private async lookup(id: Id, readKey?: Uint8Array): Promise<RingLookup | RingwireError> {
     try {
+      // A get lets the owner read on the way when the ring routes recursively (see readKey()).
+      if (readKey !== undefined && this.ring.findSuccessorForRead) return await this.ring.findSuccessorForRead(id, readKey);
       return await this.ring.findSuccessor(id);
     } catch (err) {
       if (hasCode(err, ErrorCode.LOOKUP_FAILED)) return err as RingwireError;

@@ -25,6 +25,20 @@ export interface ReadContext {
 /** A read's outcome: the best record found (null: none anywhere), or nobody could be asked. */
 export type ReadOutcome = { answered: true; record: StoredRecord | null } | { answered: false; error: unknown };
 
+/**
+ * The owner's copy that came with a recursive lookup: null (none), the record when it is valid and
+ * for `key`, undefined when it is unusable (the caller then reads from the owner itself).
+ */
+function carriedRecord(ctx: ReadContext, record: StoredRecord | null, key: Uint8Array): StoredRecord | null | undefined {
+  if (record === null) return null;
+  try {
+    checkRecord(record, ctx.limits);
+  } catch {
+    return undefined;
+  }
+  return Buffer.compare(record.key, key) === 0 ? record : undefined;
+}
+
 /** A peer's copy of `key` (null when it holds none), validated; throws on failure. */
 export async function readFrom(ctx: ReadContext, peer: PeerRef, key: Uint8Array, mustOwn = false): Promise<StoredRecord | null> {
   if (idEquals(peer.id, ctx.ring.self.id)) return ctx.local.get(key) ?? null;
@@ -44,7 +58,7 @@ export async function readFrom(ctx: ReadContext, peer: PeerRef, key: Uint8Array,
  * and an owner that refuses or fails ends the read unanswered: the caller then routes afresh
  * rather than trust replicas named by a stale hint.
  */
-export async function readKey(ctx: ReadContext, lookup: RingLookup, key: Uint8Array, mustOwn = false): Promise<ReadOutcome> {
+export async function readKey(ctx: ReadContext, lookup: RingLookup & { read?: { record: StoredRecord | null } }, key: Uint8Array, mustOwn = false): Promise<ReadOutcome> {
   const { ring, push } = ctx;
   const owner = lookup.owner;
   const ownerIsSelf = idEquals(owner.id, ring.self.id);
@@ -52,7 +66,9 @@ export async function readKey(ctx: ReadContext, lookup: RingLookup, key: Uint8Ar
   let ownerAlive = true;
   let error: unknown;
   try {
-    ownerRecord = await readFrom(ctx, owner, key, mustOwn);
+    // A recursive lookup may have brought the owner's copy along (it read the key on the way).
+    const carried = lookup.read !== undefined ? carriedRecord(ctx, lookup.read.record, key) : undefined;
+    ownerRecord = carried !== undefined ? carried : await readFrom(ctx, owner, key, mustOwn);
   } catch (err) {
     if (mustOwn && !isPeerFailure(err)) return { answered: false, error: err };
     if (!isPeerFailure(err)) throw err;

@@ -4,7 +4,7 @@
  * peer satisfies it as is, and tests can drive the store with a fake ring.
  */
 import type { Id } from '../ring/id.js';
-import type { PeerRef } from '../protocol/messages.js';
+import type { PeerRef, StoredRecord } from '../protocol/messages.js';
 
 /** Where a key lives, as resolved by a lookup. */
 export interface RingLookup {
@@ -45,6 +45,13 @@ export interface RingView {
   cachedRoute?(key: Id): RingLookup | undefined;
   /** Drops cached routes to `owner` (it refused or failed a request sent on one). */
   forgetRoute?(owner: PeerRef): void;
+  /**
+   * findSuccessor for a get: the owner may read `readKey` on the way and send its copy along
+   * (`read`); without `read` the store reads from the owner itself.
+   */
+  findSuccessorForRead?(key: Id, readKey: Uint8Array): Promise<RingLookup & { read?: { record: StoredRecord | null } }>;
+  /** Gives the ring the store's local read, for the owner's side of findSuccessorForRead. */
+  setOwnerReader?(read: (key: Uint8Array) => StoredRecord | null): void;
   /** Subscribes to neighbourhood changes; returns the unsubscribe function. */
   onChange(listener: (change: RingViewChange) => void): () => void;
 }

@@ -31,9 +31,9 @@ export interface SimRing {
   gone: Set<string>;
 }
 
-export async function makeSimRing(t: TestContext, n: number, seed: number, opts: { routeCache?: boolean } = {}): Promise<SimRing> {
+export async function makeSimRing(t: TestContext, n: number, seed: number, opts: { routeCache?: boolean; oneWay?: boolean } = {}): Promise<SimRing> {
   const clock = new ManualClock(1_000_000);
-  const network = new MemoryNetwork({ clock });
+  const network = new MemoryNetwork({ clock }, { oneWay: opts.oneWay === true });
   const random = seededRandom(seed);
   const peers: SimPeer[] = [];
   const gone = new Set<string>();
