@@ -14,6 +14,8 @@ export const CLI = fileURLToPath(new URL('../cli.js', import.meta.url)); // dist
 export interface ClusterChild {
   proc: ChildProcess;
   addrs: string[];
+  /** The admin API's host:port (/metrics, /api/...). */
+  admin: string;
   readyMs: number;
   /** Resident set of the cluster process now, MiB (Linux /proc; NaN elsewhere). */
   rssMiB(): number;
@@ -60,6 +62,7 @@ export async function startClusterChild(peers: number, workers: number, nodeFlag
   return {
     proc,
     addrs: list.map((p) => p.addr),
+    admin: ready.admin,
     readyMs,
     rssMiB() {
       try {

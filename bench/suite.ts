@@ -113,8 +113,11 @@ for (const n of sizes) {
     log(`cluster stopped (exit ${code})`);
   }
 
-  // The wire baseline: same N, same worker layout, chains with the same messages per operation.
-  // A get is a lookup (hops exchanges from the entry peer) plus the read at the owner: one more.
+  // The wire baseline: same N, same worker layout, chains with the same messages per operation
+  // (a chain of F forwards with answers back along it is 2F + 2 messages). Without the route cache
+  // a lookup is recursive: the client's request, one RouteLookup per hop, the RouteDone and the
+  // client's answer (hops + 3); a get's lookup ends at the owner, which reads (hops + 4). With the
+  // cache warm an operation is request/response: 2 per hop, plus one exchange for a get's read.
   const relays = await startBaseline(n, workers);
   try {
     for (const rc of routeCaches) for (const op of ops) {
@@ -122,7 +125,8 @@ for (const n of sizes) {
         const chord = mine.filter((r) => r.op === op && r.concurrency === c && r.routeCache === rc);
         if (chord.length === 0) continue; // every run of this configuration failed (see failedRuns)
         const hops = median(chord.map((r) => r.meanHops));
-        const forwards = hops + (op === 'lookup' ? 0 : 1);
+        const messages = rc ? 2 * hops + 2 + (op === 'lookup' ? 0 : 2) : hops + 3 + (op === 'lookup' ? 0 : 1);
+        const forwards = (messages - 2) / 2;
         const base: BenchReport[] = [];
         for (let rep = 0; rep < repeats; rep++) {
           const b = await runBaseline(relays, { forwards, concurrency: c, durationS, warmupS, op: `wire(${op})`, seed: rep + 1 });
