@@ -29,10 +29,10 @@ export async function startTcpRing(n: number, t: TestContext, opts: TcpRingOptio
 }
 
 /**
- * Null when every live node's successor list (up to its length, at least min(8, n-1) entries) and
+ * Null when every live node's successor list (up to its length, at least min(r, n-1) entries) and
  * predecessor equal the true ring's; otherwise a description of the first difference.
  */
-export function ringMismatch(nodes: PeerNode[]): string | null {
+export function ringMismatch(nodes: PeerNode[], r = 8): string | null {
   const sorted = [...nodes].sort((a, b) => compareIds(a.self.id, b.self.id));
   for (let i = 0; i < sorted.length; i++) {
     const node = sorted[i]!;
@@ -49,7 +49,7 @@ export function ringMismatch(nodes: PeerNode[]): string | null {
       const expected = sorted[(i + 1 + k) % sorted.length]!;
       if (!have || !idEquals(have.id, expected.self.id)) return `${node.addr} successor ${k} is ${have?.addr ?? 'none'}, expected ${expected.addr}`;
     }
-    if (node.chord.successors.length < Math.min(8, sorted.length - 1)) return `${node.addr} has only ${node.chord.successors.length} successors`;
+    if (node.chord.successors.length < Math.min(r, sorted.length - 1)) return `${node.addr} has only ${node.chord.successors.length} successors`;
     const havePred = node.chord.predecessor;
     if (!havePred || !idEquals(havePred.id, pred.self.id)) {
       return `${node.addr} has predecessor ${havePred?.addr ?? 'none'}, expected ${pred.addr}`;
@@ -59,10 +59,10 @@ export function ringMismatch(nodes: PeerNode[]): string | null {
 }
 
 /** Waits until the ring of `nodes` is consistent (see ringMismatch). */
-export async function waitConsistent(nodes: PeerNode[], timeoutMs = 20_000): Promise<void> {
+export async function waitConsistent(nodes: PeerNode[], timeoutMs = 20_000, r = 8): Promise<void> {
   await eventually(
     () => {
-      const m = ringMismatch(nodes);
+      const m = ringMismatch(nodes, r);
       if (m) throw new Error(m);
       return true;
     },
