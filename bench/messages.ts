@@ -4,9 +4,11 @@
  * (or `make bench-messages MESSAGES_ARGS=...`). Starts a `chord cluster` child, reads the summed
  * `ringwire_requests_total` from its /metrics before and after an idle window (maintenance only)
  * and around a `chord bench` run, and prints one JSON object: the bench report, requests per
- * second by type on the idle ring, and requests per operation by type under load. One-way types
+ * second by type on the idle ring, requests per operation by type under load, and the host's CPU
+ * time per operation. One-way types
  * (routeLookup, routeDone) are one message each; every other request is two (it is answered).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BenchReport } from '../src/loadgen/stats.js';
 import { chordBench, startClusterChild } from './cluster-child.js';
@@ -24,6 +26,17 @@ async function requestsByType(admin: string): Promise<Map<string, number>> {
     if (type !== undefined) out.set(type, (out.get(type) ?? 0) + Number(m[2]));
   }
   return out;
+}
+
+/** CPU time (user + system, ms) the process `pid` has used so far (Linux /proc; NaN elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 function delta(after: Map<string, number>, before: Map<string, number>, per: number): Record<string, number> {
@@ -61,11 +74,13 @@ try {
   const m0 = await requestsByType(cluster.admin);
   await new Promise((r) => setTimeout(r, idleS * 1000));
   const m1 = await requestsByType(cluster.admin);
+  const cpu0 = cpuMs(cluster.proc.pid);
   const report = await chordBench<BenchReport>([
     '--via', cluster.addrs.slice(0, 3).join(','), '--op', values.op, '--concurrency', values.concurrency, '--duration', values.duration,
     ...(values['no-route-cache'] ? ['--no-route-cache'] : []),
   ]);
   const m2 = await requestsByType(cluster.admin);
+  const hostCpuMs = cpuMs(cluster.proc.pid) - cpu0;
   // The load window also holds the bench's ring walk, preload and warm-up: per operation counted.
   const idlePerS = delta(m1, m0, idleS);
   const perOp = delta(m2, m1, report.ops);
@@ -77,6 +92,9 @@ try {
     idleMessagesPerS: messages(idlePerS),
     requestsPerOp: perOp,
     messagesPerOp: messages(perOp),
+    // The host's CPU over the bench (ring walk, preload and warm-up included) per measured operation:
+    // steadier than ops/s on a shared machine, since it does not depend on getting the cores.
+    hostCpuUsPerOp: Math.round((hostCpuMs * 1000) / report.ops),
   }));
 } finally {
   await cluster.stop();
