@@ -7,26 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addPowerOfTwo, idEquals, type Id } from '../../src/ring/index.js';
 import type { ChordPeer } from '../../src/chord/peer.js';
+import { settleWithClock } from '../helpers/manual-time.js';
 import { makeRing, roundsUntilConsistent, sortedRefs, trueSuccessor, type TestRing } from './ring-helpers.js';
 
 const sent = (ring: TestRing, type: string): number => ring.network.sent.get(type) ?? 0;
 
 function randomKey(ring: TestRing): Id {
   return Uint8Array.from({ length: 20 }, () => Math.floor(ring.random() * 256));
-}
-
-/** Resolves `p` while advancing the manual clock 10 ms at a time (at most `maxMs`); returns the time it took. */
-async function settle<T>(ring: TestRing, p: Promise<T>, maxMs: number): Promise<{ value: T; ms: number }> {
-  let done = false;
-  let value!: T;
-  let error: unknown;
-  p.then((v) => { done = true; value = v; }, (e: unknown) => { done = true; error = e; });
-  const start = ring.clock.now();
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  while (!done && ring.clock.now() - start < maxMs) await ring.clock.advance(10);
-  if (!done) throw new Error(`not settled within ${maxMs} ms`);
-  if (error !== undefined) throw error;
-  return { value, ms: ring.clock.now() - start };
 }
 
 /** A key whose closest preceding finger at `entry` is its farthest distinct finger f; f's successor owns it. */
@@ -80,7 +67,7 @@ test('a silent hop costs the origin one request timeout, then the iterative fall
   assert.ok(!idEquals(owner.id, first.id));
   ring.network.silence(first.addr);
   const routesBefore = sent(ring, 'routeLookup');
-  const { value, ms } = await settle(ring, entry.findSuccessor(key), 10_000);
+  const { value, ms } = await settleWithClock(ring.clock, entry.findSuccessor(key), 10_000);
   assert.ok(idEquals(value.owner.id, owner.id), 'the owner, through the fallback');
   assert.ok(sent(ring, 'routeLookup') > routesBefore, 'it was tried recursively first');
   assert.ok(ms >= 1000, `the origin waited for its deadline (${ms} ms)`);
@@ -94,7 +81,7 @@ test('a crashed hop is passed over at once: the lookup completes within one call
   const crashed = ring.peers.find((p) => p.self.addr === first.addr)!;
   ring.crash(crashed);
   const owner = trueSuccessor(sortedRefs(ring.live()), key);
-  const { value, ms } = await settle(ring, entry.findSuccessor(key), 10_000);
+  const { value, ms } = await settleWithClock(ring.clock, entry.findSuccessor(key), 10_000);
   assert.ok(idEquals(value.owner.id, owner.id), 'the live owner');
   assert.ok(ms < 1000, `no deadline waited for (${ms} ms)`);
   assert.ok(value.path.every((p) => p.addr !== first.addr), 'the crashed peer is not on the path');

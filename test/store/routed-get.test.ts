@@ -6,17 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectReply } from '../../src/protocol/messages.js';
-import { enc, dec, makeSimRing, putMany, names, type SimRing } from './sim-ring-helpers.js';
+import { enc, dec, makeSimRing, putMany, names } from './sim-ring-helpers.js';
+import { settleWithClock } from '../helpers/manual-time.js';
 
-/** Resolves `p` while the simulated clock advances (timeouts may be part of the path), up to 30 s. */
-async function drive<T>(ring: SimRing, p: Promise<T>): Promise<T> {
-  let settled = false;
-  p.then(() => { settled = true; }, () => { settled = true; });
-  const end = ring.clock.now() + 30_000;
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  while (!settled && ring.clock.now() < end) await ring.clock.advance(10);
-  return p;
-}
 
 const sent = (ring: { network: { sent: Map<string, number> } }, type: string): number => ring.network.sent.get(type) ?? 0;
 
@@ -51,10 +43,10 @@ test('routed gets stay right when owners crash: the replicas answer', async (t) 
   }
   const entry = ring.live()[0]!;
   for (const [k] of acked) {
-    const res = expectReply(await drive(ring, entry.handler({ type: 'get', key: enc.encode(k) })), 'getReply');
+    const res = expectReply((await settleWithClock(ring.clock, entry.handler({ type: 'get', key: enc.encode(k) }), 30_000)).value, 'getReply');
     assert.equal(res.found, true, `${k} survives its owner's crash`);
     assert.equal(dec.decode(res.value), `v:${k}`);
   }
-  const missing = expectReply(await drive(ring, entry.handler({ type: 'get', key: enc.encode('never-written') })), 'getReply');
+  const missing = expectReply((await settleWithClock(ring.clock, entry.handler({ type: 'get', key: enc.encode('never-written') }), 30_000)).value, 'getReply');
   assert.equal(missing.found, false);
 });
