@@ -9,9 +9,33 @@ import { AdminServer } from '../../src/host/admin-server.js';
 import { ClusterHost } from '../../src/host/cluster-host.js';
 import { eventually } from '../helpers/eventually.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import type { Page } from 'playwright-core';
 
 const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
 const STABILIZE_MS = 250;
+
+/**
+ * Clicks a peer's dot and waits for its details, as a user would. The dot's position is read just
+ * before each click; a click that selected nothing (the page's layout moved between reading and
+ * clicking, e.g. a status line appearing) is repeated, at most 3 times, and a failure says what the
+ * page showed instead.
+ */
+async function clickPeer(page: Page, id: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const at = await page.evaluate((peer) => window.ringView.positionOf(peer), id);
+    assert.ok(at, `peer ${id} is drawn`);
+    await page.mouse.click(at.x, at.y);
+    try {
+      await page.waitForSelector(`#details[data-peer-id="${id}"]`, { timeout: 5000 });
+      return;
+    } catch (err) {
+      if (attempt >= 3) {
+        const shown = await page.evaluate(() => ({ selected: document.querySelector('#details')?.getAttribute('data-peer-id'), message: document.querySelector('#message')?.textContent }));
+        throw new Error(`details of ${id} not shown after ${attempt} clicks (page shows ${JSON.stringify(shown)}): ${String(err)}`);
+      }
+    }
+  }
+}
 
 interface PeerRow {
   id: string;
@@ -48,10 +72,7 @@ test('ring view: 32 peers shown, details on click, lookup path matches chord loo
 
   // A click on a peer's dot shows its details.
   const target = peers[7]!;
-  const at = await page.evaluate((id) => window.ringView.positionOf(id), target.id);
-  assert.ok(at, 'the peer is drawn');
-  await page.mouse.click(at.x, at.y);
-  await page.waitForSelector(`#details[data-peer-id="${target.id}"]`, { timeout: 5000 });
+  await clickPeer(page, target.id);
   assert.equal(await page.textContent('#d-id'), target.id);
   assert.equal(await page.textContent('#d-addr'), target.addr);
   assert.equal(await page.textContent('#d-worker'), String(target.worker));
@@ -78,9 +99,7 @@ test('ring view: 32 peers shown, details on click, lookup path matches chord loo
   // Crashing the selected peer from the page removes it: from the membership at once, and from
   // every live peer's predecessor and successor list (drawn as grey "ghosts") within a few periods.
   const victim = peers[11]!;
-  const v = await page.evaluate((id) => window.ringView.positionOf(id), victim.id);
-  await page.mouse.click(v!.x, v!.y);
-  await page.waitForSelector(`#details[data-peer-id="${victim.id}"]`, { timeout: 5000 });
+  await clickPeer(page, victim.id);
   const crashedAt = Date.now();
   await page.click('#crash-btn');
   await page.waitForSelector('body[data-peers="31"]', { timeout: 5000 });

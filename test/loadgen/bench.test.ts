@@ -43,7 +43,10 @@ test('chord bench runs every op against a real ring, checks the answers and prin
     assert.ok((r.opsPerSec as number) > 0);
     assert.deepEqual(r.errors, {}, `${op}: every answer checked out`);
     assert.ok((r.p50Ms as number) > 0 && (r.p50Ms as number) <= (r.p90Ms as number) && (r.p90Ms as number) <= (r.p99Ms as number) && (r.p99Ms as number) <= (r.maxMs as number));
-    assert.ok((r.meanHops as number) >= 0 && (r.meanHops as number) <= (r.p99Hops as number) + 1e-9);
+    // (The mean may exceed the p99 when fewer than 1% of operations take a hop.) Every peer's
+    // successor list covers a 5-peer ring: an operation takes at most one confirming step.
+    assert.ok(Number.isInteger(r.p99Hops) && (r.p99Hops as number) >= 0 && (r.p99Hops as number) <= 1, `${op}: p99 hops ${String(r.p99Hops)}`);
+    assert.ok((r.meanHops as number) >= 0 && (r.meanHops as number) <= 1 + 1e-9, `${op}: mean hops ${String(r.meanHops)}`);
   }
 });
 
