@@ -13,7 +13,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as crypto from 'node:crypto';
 import { Bench } from 'tinybench';
-import { sha1, keyId } from '../../src/ring/hash.js';
+import { createSHA1 } from 'hash-wasm';
+import { SHA1_BACKEND, sha1, keyId } from '../../src/ring/hash.js';
 import { addPowerOfTwo, between, betweenRightIncl, compareIds, type Id } from '../../src/ring/id.js';
 import { closestPreceding } from '../../src/chord/lookup.js';
 import { decodeMessage, encodeMessage } from '../../src/wire/codec.js';
@@ -64,6 +65,8 @@ const POOL = 1024; // power of two: index with & (POOL - 1)
 const HAVE_CRYPTO_HASH = typeof (crypto as { hash?: unknown }).hash === 'function';
 if (!HAVE_CRYPTO_HASH) notes.push(`crypto.hash is not available on Node ${process.version}: its rows are skipped`);
 const SHA_BATCH = 64;
+notes.push(`src/ring/hash.ts SHA-1: ${SHA1_BACKEND}; the "createSHA1() hasher" rows are hash-wasm's public API (init, update, digest)`);
+const publicHasher = await createSHA1();
 for (const size of [16, 32, 64]) {
   const keys: Buffer[] = [];
   for (let i = 0; i < 64; i++) keys.push(Buffer.from(randomBytes(rand, size)));
@@ -72,6 +75,10 @@ for (const size of [16, 32, 64]) {
     {
       name: `sha1 ${size}B hash-wasm sha1()`, baseline: base, batch: SHA_BATCH,
       fn: () => { let acc = 0; for (let i = 0; i < SHA_BATCH; i++) acc ^= sha1(keys[i]!)[0]!; sink ^= acc; },
+    },
+    {
+      name: `sha1 ${size}B hash-wasm createSHA1() hasher`, baseline: base, batch: SHA_BATCH,
+      fn: () => { let acc = 0; for (let i = 0; i < SHA_BATCH; i++) acc ^= publicHasher.init().update(keys[i]!).digest('binary')[0]!; sink ^= acc; },
     },
   ];
   if (HAVE_CRYPTO_HASH) {
@@ -266,28 +273,39 @@ for (const size of [16, 32, 64]) {
 }
 
 // --- run ---------------------------------------------------------------------------------------
-const bench = new Bench({
-  name: 'ringwire micro',
-  time: TASK_MS,
-  iterations: 32,
-  warmup: true,
-  warmupTime: WARMUP_MS,
-  warmupIterations: 8,
-  timestampProvider: 'hrtimeNow',
-  throws: true,
-});
-for (const c of cases) bench.add(c.name, c.fn);
+// The machine is shared and its speed drifts over seconds, so every task runs in ROUNDS rounds
+// spread over the whole run, and a row's figure is the median of its per-round medians: a slow
+// stretch then hits one round of a row and its baseline alike, not one of them wholesale.
+const ROUNDS = Math.max(1, Number(process.env['MICRO_ROUNDS'] ?? 3));
+const perRound = new Map<string, number[]>(cases.map((c) => [c.name, []]));
 const t0 = performance.now();
-await bench.run();
+for (let round = 0; round < ROUNDS; round++) {
+  const bench = new Bench({
+    name: `ringwire micro, round ${round + 1}`,
+    time: TASK_MS / ROUNDS,
+    iterations: 16,
+    warmup: true,
+    warmupTime: WARMUP_MS / ROUNDS,
+    warmupIterations: 4,
+    timestampProvider: 'hrtimeNow',
+    throws: true,
+  });
+  for (const c of cases) bench.add(c.name, c.fn);
+  await bench.run();
+  for (const c of cases) {
+    const r = bench.getTask(c.name)?.result;
+    if (!r || r.state !== 'completed') throw new Error(`task ${c.name} did not complete (${r?.state ?? 'missing'})`);
+    perRound.get(c.name)!.push((r.latency.p50 * 1e6) / c.batch);
+  }
+}
 const elapsedS = (performance.now() - t0) / 1000;
 
-const medianNs = new Map<string, number>();
-for (const c of cases) {
-  const task = bench.getTask(c.name);
-  const r = task?.result;
-  if (!r || r.state !== 'completed') throw new Error(`task ${c.name} did not complete (${r?.state ?? 'missing'})`);
-  medianNs.set(c.name, (r.latency.p50 * 1e6) / c.batch);
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
+const medianNs = new Map<string, number>(cases.map((c) => [c.name, median(perRound.get(c.name)!)]));
 const rows: MicroRow[] = cases.map((c) => {
   const ns = medianNs.get(c.name)!;
   const base = medianNs.get(c.baseline)!;
@@ -305,7 +323,7 @@ const line = (cells: string[]): string =>
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const t of table) console.log(line(t));
-console.log(`\n${rows.length} rows in ${elapsedS.toFixed(1)} s on Node ${process.version}; ratio = baseline median / median (above 1: faster)`);
+console.log(`\n${rows.length} rows in ${elapsedS.toFixed(1)} s (${ROUNDS} rounds) on Node ${process.version}; figure = median of per-round medians; ratio = baseline / row (above 1: faster)`);
 for (const n of notes) console.log(`note: ${n}`);
 
 mkdirSync(RESULTS_DIR, { recursive: true });
