@@ -92,6 +92,13 @@ export class KvStore {
   private readonly repairer: Repairer;
   private readonly reader: ReadContext;
   private started = false;
+  /**
+   * Set when the hand-off before a leave begins, and never cleared: from then on this store
+   * refuses writes and replicas (NOT_READY). A copy accepted after the hand-off's snapshot would
+   * leave with us while the writer counted it (the randomized search lost acknowledged writes that
+   * way: seed 7852).
+   */
+  private departing = false;
   private unsubscribe: (() => void) | undefined;
   private periodicTimer: TimerHandle | undefined;
   private soonTimer: TimerHandle | undefined;
@@ -180,8 +187,12 @@ export class KvStore {
     }
   }
 
-  /** Graceful leave, step one: pushes every record held (tombstones too) to our successors. */
+  /**
+   * Graceful leave, step one: pushes every record held (tombstones too) to our successors. Writes
+   * and replicas arriving from now on are refused with NOT_READY, so writers go to the next owner.
+   */
   async handOff(): Promise<void> {
+    this.departing = true;
     await this.repairer.handOff();
   }
 
@@ -268,6 +279,7 @@ export class KvStore {
         return { done: { reply, hops: lookup.hops } };
       } catch (err) {
         if (isPeerFailure(err)) this.ring.suspect(lookup.owner);
+        else if (hasCode(err, ErrorCode.NOT_READY)) await this.pause(n); // the owner is handing off: the ring moves on soon
         else if (!hasCode(err, ErrorCode.REPLICATION_FAILED) && !(mustOwn && hasCode(err, ErrorCode.NOT_OWNER))) throw err;
         this.log.debug('write attempt failed', { attempt: n, owner: lookup.owner.addr, error: describeError(err) });
         return { retry: err };
@@ -334,8 +346,19 @@ export class KvStore {
     }
   }
 
+  /** Waits before attempt n+1 (on the injected clock): a tenth of the request timeout per attempt. */
+  private pause(n: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, Math.max(1, Math.floor((n * this.opts.requestTimeoutMs) / 10))));
+  }
+
+  /** NOT_READY once the hand-off began (see `departing`). */
+  private refuseIfDeparting(what: string): void {
+    if (this.departing) throw new RingwireError(ErrorCode.NOT_READY, `this peer is leaving the ring and no longer accepts ${what}; route the request afresh`);
+  }
+
   /** The owner's side of a write: version, store, replicate, count copies. */
   private async ownerWrite(key: Uint8Array, value: Uint8Array, deleted: boolean, id?: Id): Promise<OwnerWriteReply> {
+    this.refuseIfDeparting('writes');
     const existing = this.local.get(key);
     const version = nextVersion(this.clock.now(), existing);
     const record: StoredRecord = deleted
@@ -375,6 +398,7 @@ export class KvStore {
 
   private async handleReplicate(records: StoredRecord[]): Promise<Response> {
     checkRecords(records, this.limits, this.opts.maxRecordsPerMessage);
+    this.refuseIfDeparting('copies');
     // decoded bytes may share memory with a whole received frame: keep copies of winners only
     for (const r of records) if (supersedes(r, this.local.get(r.key))) this.local.merge(copyRecord(r));
     return { type: 'ack' };

@@ -86,16 +86,22 @@ export class Repairer {
     const self = this.ring.self;
     const all = this.records(() => true);
     if (all.length === 0) return 0;
-    const targets = replicaTargets(self, this.ring.successors, Math.max(1, this.replicas - 1));
-    if (targets.length === 0) {
+    const want = Math.max(1, this.replicas - 1);
+    const candidates = replicaTargets(self, this.ring.successors, Number.POSITIVE_INFINITY);
+    if (candidates.length === 0) {
       this.push.log.warn('hand-off with no successor: records leave with this peer', { records: all.length });
       return 0;
     }
-    const accepted = await pushToAll(this.push, targets, all, 'hand-off');
+    let accepted = await pushToAll(this.push, candidates.slice(0, want), all, 'hand-off');
+    // A successor that refused (it is leaving too) or failed is replaced by the next one, so the
+    // records still reach `want` peers that stay.
+    for (let i = want; accepted < want && i < candidates.length; i++) {
+      if (await pushRecords(this.push, candidates[i]!, all, 'hand-off')) accepted++;
+    }
     if (accepted === 0) {
       throw new RingwireError(
         ErrorCode.REPLICATION_FAILED,
-        `hand-off of ${all.length} records failed: none of ${targets.map((t) => t.addr).join(', ')} accepted them`,
+        `hand-off of ${all.length} records failed: none of ${candidates.map((t) => t.addr).join(', ')} accepted them`,
       );
     }
     return all.length;

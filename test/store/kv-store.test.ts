@@ -6,6 +6,7 @@ import { flushMicrotasks } from '../../src/sim/manual-clock.js';
 import { STORE_DEFAULTS } from '../../src/store/kv-store.js';
 import type { StoredRecord } from '../../src/protocol/messages.js';
 import { makeFakeCluster, type FakeCluster } from './fake-ring.js';
+import { settleWithClock } from '../helpers/manual-time.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -232,6 +233,47 @@ test('graceful leave: handOff then leaving loses no key', async (t) => {
     const versions = c.nodes.map((n) => n.store.localRecord(key)?.version).filter((v) => v !== undefined);
     assert.ok(holders(c, key, Math.max(...(versions as number[]))).length >= 3, `${dec.decode(key)} back at 3 copies`);
   }
+});
+
+test('a peer handing off refuses writes and copies (NOT_READY); a write meanwhile lands on the next owner once it left', async (t) => {
+  const c = makeFakeCluster(t, 5, { replicas: 2 });
+  const key = k('written-during-leave');
+  const owner = c.node(c.membership.ownerOf(keyId(key)).addr);
+  const entry = c.nodes.find((n) => n !== owner)!;
+  owner.store.stop();
+  await owner.store.handOff();
+  const transport = c.network.transport();
+  await rejectsWith(transport.request(owner.addr, { type: 'ownerWrite', key, value: k('x'), deleted: false }), ErrorCode.NOT_READY, /leaving/);
+  const rec: StoredRecord = { key, value: k('x'), version: 1, deleted: false };
+  await rejectsWith(transport.request(owner.addr, { type: 'replicate', records: [rec] }), ErrorCode.NOT_READY, /leaving/);
+
+  // The routing still names the leaving peer as owner: the write waits and retries; the peer then
+  // leaves and the routing moves on, so a later attempt reaches the new owner.
+  const put = entry.store.put(key, k('v'));
+  await c.clock.advance(1);
+  c.network.crash(owner.addr);
+  c.membership.remove(owner.addr);
+  c.membership.update();
+  const { value } = await settleWithClock(c.clock, put, 5_000);
+  assert.equal(value.copies, 2);
+  assert.equal(owner.store.localRecord(key), undefined, 'the departed peer took no copy with it');
+  assert.equal(holders(c, key, value.version).length, 2);
+  assert.equal(dec.decode((await entry.store.get(key)).value), 'v');
+});
+
+test('hand-off passes over a successor that is leaving too', async (t) => {
+  const c = makeFakeCluster(t, 5, { replicas: 2 });
+  const sorted = [...c.nodes].sort((a, b) => Buffer.compare(Buffer.from(a.ring.self.id), Buffer.from(b.ring.self.id)));
+  const [first, second, third] = [sorted[1]!, sorted[2]!, sorted[3]!];
+  const keys = Array.from({ length: 40 }, (_, i) => k(`pair-${i}`));
+  for (const key of keys) await c.nodes[0]!.store.put(key, key);
+  const held = keys.filter((key) => first.store.localRecord(key) !== undefined);
+  assert.ok(held.length > 0);
+  second.store.stop();
+  await second.store.handOff(); // the next peer starts leaving first
+  first.store.stop();
+  await first.store.handOff();
+  for (const key of held) assert.ok(third.store.localRecord(key), `${dec.decode(key)} reached the peer after both leavers`);
 });
 
 test('periodic repair restores copies after an adjacent pair crashes, and stop leaves no timer', async (t) => {
