@@ -34,6 +34,8 @@ export const MAX_REQ_ID = 0xffff_ffff;
 interface Schema {
   envelope: protobuf.Type;
   bodyNames: ReadonlySet<string>;
+  /** Per body type: its Envelope field's key (field number, wire type 2) and its message type. */
+  bodies: ReadonlyMap<string, { key: number; type: protobuf.Type }>;
 }
 
 /**
@@ -70,7 +72,12 @@ function loadSchema(): Schema {
   const body = envelope.oneofs?.['body'];
   if (body === undefined) throw new RingwireError(ErrorCode.INTERNAL, 'ringwire.Envelope has no oneof body');
   normaliseBytesDefaults(root);
-  return { envelope, bodyNames: new Set(body.oneof) };
+  const bodies = new Map<string, { key: number; type: protobuf.Type }>();
+  for (const field of body.fieldsArray) {
+    if (!(field.resolvedType instanceof protobuf.Type)) throw new RingwireError(ErrorCode.INTERNAL, `Envelope.${field.name} is not a message`);
+    bodies.set(field.name, { key: (field.id << 3) | 2, type: field.resolvedType });
+  }
+  return { envelope, bodyNames: new Set(body.oneof), bodies };
 }
 
 
@@ -106,14 +113,17 @@ export function encodeMessage(reqId: number, msg: Message): Uint8Array {
   if (!Number.isInteger(reqId) || reqId < 0 || reqId > MAX_REQ_ID) {
     throw new RingwireError(ErrorCode.INTERNAL, `request id ${reqId} is not a uint32`);
   }
-  const field = msg.type;
-  if (!schema.bodyNames.has(field)) {
-    throw new RingwireError(ErrorCode.INTERNAL, `cannot encode unknown message type ${JSON.stringify(field)}`);
+  const body = schema.bodies.get(msg.type);
+  if (body === undefined) {
+    throw new RingwireError(ErrorCode.INTERNAL, `cannot encode unknown message type ${JSON.stringify(msg.type)}`);
   }
-  // A plain object is enough: the generated encoder reads fields by name and ignores `type`.
-  const env: Record<string, unknown> = { reqId };
-  env[field] = msg;
-  return schema.envelope.encode(env).finish();
+  // The same bytes the generated Envelope encoder writes (req_id, then the one body field), without
+  // its presence test of all 40-odd oneof members per message; and each body type's own encoder
+  // sees only its own message shapes, where the Envelope's saw every type (megamorphic in profiles).
+  const w = protobuf.Writer.create();
+  if (reqId !== 0) w.uint32(8).uint32(reqId);
+  body.type.encode(msg as unknown as protobuf.Message, w.uint32(body.key).fork()).ldelim();
+  return w.finish();
 }
 
 /** A decoded Envelope: the request id and the body, tagged by `type`. */

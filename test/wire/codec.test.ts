@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import protobuf from 'protobufjs';
 import { ErrorCode, RingwireError } from '../../src/errors/errors.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import type { Message, PeerRef, StoredRecord } from '../../src/protocol/messages.js';
@@ -102,6 +104,16 @@ test('every message type round-trips, including null, empty and default fields',
 test('the samples cover every body of the Envelope', () => {
   assert.deepEqual(new Set(SAMPLES.map((m) => m.type)), new Set(MESSAGE_TYPES));
   assert.equal(MESSAGE_TYPES.length, 36);
+});
+
+test("the bytes are exactly what protobufjs's generated Envelope encoder writes", () => {
+  const envelope = protobuf.loadSync(fileURLToPath(new URL('../../../proto/ringwire.proto', import.meta.url))).lookupType('ringwire.Envelope');
+  for (const reqId of [0, 1, 300, 0xffffffff]) {
+    for (const msg of SAMPLES) {
+      const expected = envelope.encode({ reqId, [msg.type]: msg }).finish();
+      assert.deepEqual(Buffer.from(encodeMessage(reqId, msg)), Buffer.from(expected), `${msg.type} with request id ${reqId}`);
+    }
+  }
 });
 
 test('request ids keep their full uint32 range', () => {
