@@ -109,6 +109,8 @@ export class ChordPeer {
   private lastNudgeAt = -Infinity;
   private nudgeTimer: TimerHandle | undefined;
   private readonly unsubscribeLost: () => void;
+  /** Set by quiesce(): a leave is under way, maintenance is over. */
+  private quiesced = false;
   private readonly clock: Clock;
 
   constructor(components: ChordComponents, init: ChordInit) {
@@ -275,6 +277,21 @@ export class ChordPeer {
     });
   }
 
+  /**
+   * Before a graceful leave's hand-off: stops maintenance (periodic steps, nudges, reactions to
+   * dropped connections and neighbours' leave notices) while the peer keeps answering requests. A leaving peer has no use for
+   * them, and when a whole host stops, its neighbours vanish during the hand-off: maintenance would
+   * only suspect them one by one and warn that every successor seems gone.
+   */
+  quiesce(): void {
+    this.quiesced = true;
+    this.periodic.stop();
+    this.unsubscribeLost();
+    if (this.nudgeTimer !== undefined) this.clock.clearTimeout(this.nudgeTimer);
+    this.nudgeTimer = undefined;
+    this.nudgeQueued = false;
+  }
+
   /** Clears every timer; from now on handle() answers NOT_READY (a crash, as others see it). */
   stop(): void {
     this.periodic.stop();
@@ -321,6 +338,7 @@ export class ChordPeer {
    * + its list truncated to r; the final successor is notified. Concurrent calls share one run.
    */
   stabilize(): Promise<void> {
+    if (this.quiesced) return Promise.resolve(); // leaving: see quiesce()
     return this.single.run('stabilize', () => this.runStabilize());
   }
 

@@ -4,7 +4,7 @@
  */
 import { ChordPeer, CHORD_DEFAULTS } from '../chord/peer.js';
 import { systemClock, type Clock, type Random } from '../chord/clock.js';
-import { ErrorCode, RingwireError, describeError } from '../errors/errors.js';
+import { ErrorCode, RingwireError, describeError, hasCode } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { PeerRef } from '../protocol/messages.js';
 import { idToHex, peerIdForAddr, type Id } from '../ring/index.js';
@@ -270,10 +270,14 @@ export class PeerNode {
     try {
       await this.registryClient?.stop({ deregister: true });
       this.store.stop();
+      this.chord.quiesce();
       await this.store.handOff();
       await this.chord.leave();
     } catch (err) {
-      this.log.warn('leave was not clean', { err: describeError(err) });
+      // NOT_READY: every successor is leaving too (the whole host stops), so there was nobody to
+      // hand keys to; expected, and said once.
+      if (hasCode(err, ErrorCode.NOT_READY)) this.log.info('left with keys no staying peer could take', { err: describeError(err) });
+      else this.log.warn('leave was not clean', { err: describeError(err) });
     }
     await this.close();
   }

@@ -242,8 +242,9 @@ class ScheduleRun {
         if (!leaver || !this.assumptionHolds(leaver)) return;
         this.failuresSoFar++;
         this.departing.add(leaver);
-        // as PeerNode.leave: stop the store, hand off, leave; a failed hand-off ends it like a crash
+        // as PeerNode.leave: stop the store and maintenance, hand off, leave; a failed hand-off ends it like a crash
         leaver.store.stop();
+        leaver.chord.quiesce();
         void (async () => {
           try {
             await leaver.store.handOff();

@@ -7,12 +7,12 @@
  * Left out for simplicity: digest or Merkle comparison (a round resends every owned record), and
  * garbage collection of copies a peer no longer needs to hold (they are only counted in `stored`).
  */
-import { ErrorCode, RingwireError } from '../errors/errors.js';
+import { ErrorCode, RingwireError, describeError, hasCode, isPeerFailure } from '../errors/errors.js';
 import { betweenRightIncl, idEquals } from '../ring/id.js';
 import type { PeerRef, StoredRecord } from '../protocol/messages.js';
 import type { LocalStore } from './local-store.js';
 import type { RingView } from './ring-view.js';
-import { pushRecords, pushToAll, replicaTargets, type PushContext } from './replication.js';
+import { pushRecords, pushRecordsOrError, pushToAll, replicaTargets, type PushContext } from './replication.js';
 
 /** What a Repairer works on. */
 export interface RepairerComponents {
@@ -79,8 +79,9 @@ export class Repairer {
 
   /**
    * Before a graceful leave: every record we hold (tombstones included) goes to our replica set,
-   * the first of which becomes the owner of our range. Throws REPLICATION_FAILED when records exist,
-   * successors exist, and none of them took the records: leaving then would lose keys.
+   * the first of which becomes the owner of our range. Throws when records exist, successors exist,
+   * and none of them took the records (leaving then would lose keys): NOT_READY when every one of
+   * them refused because it is leaving too, REPLICATION_FAILED otherwise.
    */
   async handOff(): Promise<number> {
     const self = this.ring.self;
@@ -92,17 +93,25 @@ export class Repairer {
       this.push.log.warn('hand-off with no successor: records leave with this peer', { records: all.length });
       return 0;
     }
-    let accepted = await pushToAll(this.push, candidates.slice(0, want), all, 'hand-off');
+    const failures: unknown[] = [];
+    const push = async (p: PeerRef): Promise<boolean> => {
+      const err = await pushRecordsOrError(this.push, p, all, 'hand-off', true);
+      if (err !== null) failures.push(err);
+      return err === null;
+    };
+    let accepted = (await Promise.all(candidates.slice(0, want).map(push))).filter(Boolean).length;
     // A successor that refused (it is leaving too) or failed is replaced by the next one, so the
     // records still reach `want` peers that stay.
     for (let i = want; accepted < want && i < candidates.length; i++) {
-      if (await pushRecords(this.push, candidates[i]!, all, 'hand-off')) accepted++;
+      if (await push(candidates[i]!)) accepted++;
     }
     if (accepted === 0) {
-      throw new RingwireError(
-        ErrorCode.REPLICATION_FAILED,
-        `hand-off of ${all.length} records failed: none of ${candidates.map((t) => t.addr).join(', ')} accepted them`,
-      );
+      const list = candidates.map((t) => t.addr).join(', ');
+      if (failures.every((e) => hasCode(e, ErrorCode.NOT_READY) || isPeerFailure(e))) {
+        // Every peer we know is leaving or gone (a whole host shutting down): nobody stays to take them.
+        throw new RingwireError(ErrorCode.NOT_READY, `every successor is leaving or gone (${list}): ${all.length} records leave with this peer`);
+      }
+      throw new RingwireError(ErrorCode.REPLICATION_FAILED, `hand-off of ${all.length} records failed: none of ${list} accepted them (${failures.map(describeError).join('; ')})`);
     }
     return all.length;
   }

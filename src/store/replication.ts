@@ -4,7 +4,7 @@
  * the push to a new predecessor and the hand-off on leave, which differ only in what they send
  * and to whom.
  */
-import { describeError, isPeerFailure } from '../errors/errors.js';
+import { ErrorCode, describeError, hasCode, isPeerFailure } from '../errors/errors.js';
 import type { Transport } from '../chord/transport.js';
 import type { Logger } from '../log/logger.js';
 import { idEquals } from '../ring/id.js';
@@ -67,22 +67,32 @@ export interface PushContext {
 }
 
 /**
- * Sends every record to `peer` in batches, one after another. Resolves true when all were
- * accepted; false on the first failure (logged, with the peer reported when it is gone), since
- * the rest would most likely fail the same way and repair retries later anyway.
+ * Sends every record to `peer` in batches, one after another. Resolves null when all were
+ * accepted, else the first failure (logged, with the peer reported when it is gone), since the
+ * rest would most likely fail the same way and repair retries later anyway. A peer refusing with
+ * NOT_READY is leaving the ring: logged at debug level only. `leaving` is the hand-off of a peer
+ * that is itself leaving: it sums failures up itself and its routing no longer matters, so failures
+ * are neither logged above debug nor reported to routing.
  */
-export async function pushRecords(ctx: PushContext, peer: PeerRef, records: readonly StoredRecord[], why: string): Promise<boolean> {
+export async function pushRecordsOrError(ctx: PushContext, peer: PeerRef, records: readonly StoredRecord[], why: string, leaving = false): Promise<unknown> {
   for (const batch of batchRecords(records, ctx.limits)) {
     try {
       const res = await ctx.transport.request(peer.addr, { type: 'replicate', records: batch }, { timeoutMs: ctx.timeoutMs });
       expectReply(res, 'ack');
     } catch (err) {
-      if (isPeerFailure(err)) ctx.onPeerFailure(peer);
-      ctx.log.warn('replicate failed', { to: peer.addr, why, records: batch.length, error: describeError(err) });
-      return false;
+      if (isPeerFailure(err) && !leaving) ctx.onPeerFailure(peer);
+      const fields = { to: peer.addr, why, records: batch.length, error: describeError(err) };
+      if (leaving || hasCode(err, ErrorCode.NOT_READY)) ctx.log.debug('replicate refused or failed', fields);
+      else ctx.log.warn('replicate failed', fields);
+      return err ?? new Error('replicate failed');
     }
   }
-  return true;
+  return null;
+}
+
+/** `pushRecordsOrError` as a boolean: true when `peer` accepted every record. */
+export async function pushRecords(ctx: PushContext, peer: PeerRef, records: readonly StoredRecord[], why: string): Promise<boolean> {
+  return (await pushRecordsOrError(ctx, peer, records, why)) === null;
 }
 
 /** Pushes `records` to every peer in `peers` in parallel; resolves with how many accepted all. */
