@@ -279,9 +279,10 @@ export class ChordPeer {
 
   /**
    * Before a graceful leave's hand-off: stops maintenance (periodic steps, nudges, reactions to
-   * dropped connections and neighbours' leave notices) while the peer keeps answering requests. A leaving peer has no use for
-   * them, and when a whole host stops, its neighbours vanish during the hand-off: maintenance would
-   * only suspect them one by one and warn that every successor seems gone.
+   * dropped connections and neighbours' leave notices) while the peer keeps answering requests.
+   * A leaving peer has no use for them, and when a whole host stops, its neighbours vanish during
+   * the hand-off: maintenance would only suspect them one by one and warn that every successor
+   * seems gone.
    */
   quiesce(): void {
     this.quiesced = true;
