@@ -19,14 +19,17 @@ export interface ClusterChild {
   readyMs: number;
   /** Resident set of the cluster process now, MiB (Linux /proc; NaN elsewhere). */
   rssMiB(): number;
+  /** CPU time (user + system, ms) the cluster process has used so far (Linux /proc; NaN elsewhere). */
+  cpuMs(): number;
   stop(timeoutMs?: number): Promise<number | null>;
 }
 
-export async function startClusterChild(peers: number, workers: number, nodeFlags: string[] = [], clusterArgs: string[] = [], readyTimeoutMs = 1_200_000): Promise<ClusterChild> {
+/** `cli` is the chord CLI to run (another build's `dist/cli.js` for A/B runs). */
+export async function startClusterChild(peers: number, workers: number, nodeFlags: string[] = [], clusterArgs: string[] = [], readyTimeoutMs = 1_200_000, cli = CLI): Promise<ClusterChild> {
   const t0 = performance.now();
   const proc = spawn(
     process.execPath,
-    [...nodeFlags, CLI, 'cluster', '--peers', String(peers), '--workers', String(workers), '--base-port', '0', '--registry-port', '0', '--admin-port', '0', '--log-level', 'error', ...clusterArgs],
+    [...nodeFlags, cli, 'cluster', '--peers', String(peers), '--workers', String(workers), '--base-port', '0', '--registry-port', '0', '--admin-port', '0', '--log-level', 'error', ...clusterArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -72,6 +75,9 @@ export async function startClusterChild(peers: number, workers: number, nodeFlag
         return NaN;
       }
     },
+    cpuMs() {
+      return processCpuMs(proc.pid);
+    },
     async stop(timeoutMs = 120_000) {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');
@@ -81,6 +87,17 @@ export async function startClusterChild(peers: number, workers: number, nodeFlag
       return code;
     },
   };
+}
+
+/** CPU time (user + system, ms) the process `pid` has used so far (Linux /proc; NaN elsewhere). */
+export function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Runs `chord bench … --json` in a fresh process and returns its report. */

@@ -8,10 +8,9 @@
  * time per operation. One-way types
  * (routeLookup, routeDone) are one message each; every other request is two (it is answered).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BenchReport } from '../src/loadgen/stats.js';
-import { chordBench, startClusterChild } from './cluster-child.js';
+import { chordBench, processCpuMs as cpuMs, startClusterChild } from './cluster-child.js';
 
 const ONE_WAY = new Set(['routeLookup', 'routeDone']);
 
@@ -26,17 +25,6 @@ async function requestsByType(admin: string): Promise<Map<string, number>> {
     if (type !== undefined) out.set(type, (out.get(type) ?? 0) + Number(m[2]));
   }
   return out;
-}
-
-/** CPU time (user + system, ms) the process `pid` has used so far (Linux /proc; NaN elsewhere). */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 function delta(after: Map<string, number>, before: Map<string, number>, per: number): Record<string, number> {

@@ -32,7 +32,7 @@ interface Sha1Exports {
   Hash_Calculate(length: number, initParam: number, digestParam: number): void;
 }
 
-/** hash-wasm's SHA-1 module, or null (with the reason) when it cannot be loaded directly. */
+/** hash-wasm's SHA-1 module and its input buffer, or why it cannot be used directly. */
 function loadDirect(): { exports: Sha1Exports; buffer: Uint8Array } | { error: string } {
   if (process.env['RINGWIRE_SHA1'] === 'hasher') return { error: 'RINGWIRE_SHA1=hasher' };
   try {

@@ -1,0 +1,103 @@
+/**
+ * Alternating A/B runs of this build against another commit, the way to tell whether one change
+ * helps on a machine whose speed drifts by a quarter over minutes:
+ *   node dist/bench/ab.js --ref COMMIT [--rounds 5] [--peers 256] [--workers 2] [--duration 8] [--idle 8]
+ * (or `make bench-ab REF=COMMIT AB_ARGS=...`). Builds COMMIT in a temporary git worktree (sharing
+ * this checkout's node_modules), then per round starts a fresh `chord cluster` of each build in turn
+ * (the order flips every round), lets it idle, and runs get at concurrency 64 with the route cache
+ * off and on, through this build's `chord bench` for both. Reports ops/s and the cluster's CPU time
+ * per operation (from /proc) for every run, the medians, and in how many rounds each build was ahead.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { BenchReport } from '../src/loadgen/stats.js';
+import { CLI, chordBench, startClusterChild, type ClusterChild } from './cluster-child.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url)); // dist/bench/ -> repo root
+
+const { values } = parseArgs({
+  options: {
+    ref: { type: 'string' },
+    rounds: { type: 'string', default: '5' },
+    peers: { type: 'string', default: '256' },
+    workers: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '8' },
+    idle: { type: 'string', default: '8' },
+  },
+});
+const numbers = { rounds: Number(values.rounds), peers: Number(values.peers), workers: Number(values.workers), duration: Number(values.duration), idle: Number(values.idle) };
+if (!values.ref || Object.values(numbers).some((n) => !Number.isFinite(n) || n <= 0)) {
+  process.stderr.write('bench-ab: give --ref COMMIT (e.g. make bench-ab REF=HEAD~1); --rounds, --peers, --workers, --duration and --idle must be positive numbers\n');
+  process.exit(2);
+}
+
+interface Run { build: string; round: number; cache: 'off' | 'on'; opsPerSec: number; cpuUsPerOp: number }
+
+function sh(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ringwire-ab-'));
+const worktree = join(dir, 'ref');
+let cluster: ClusterChild | null = null;
+try {
+  const commit = sh('git', ['rev-parse', '--short', values.ref], REPO_ROOT).trim();
+  const head = sh('git', ['rev-parse', '--short', 'HEAD'], REPO_ROOT).trim();
+  process.stderr.write(`building ${commit} in ${worktree} ...\n`);
+  sh('git', ['worktree', 'add', '--detach', worktree, commit], REPO_ROOT);
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(worktree, 'node_modules'));
+  sh(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], worktree);
+  if (existsSync(join(worktree, 'scripts/post-build.mjs'))) sh(process.execPath, ['scripts/post-build.mjs'], worktree);
+  const builds = [
+    { name: `${head} (this build)`, cli: CLI },
+    { name: commit, cli: join(worktree, 'dist/cli.js') },
+  ];
+  const runs: Run[] = [];
+  for (let round = 1; round <= numbers.rounds; round++) {
+    const order = round % 2 === 1 ? builds : [...builds].reverse();
+    for (const build of order) {
+      cluster = await startClusterChild(numbers.peers, numbers.workers, [], [], 1_200_000, build.cli);
+      await new Promise((r) => setTimeout(r, numbers.idle * 1000));
+      for (const cache of ['off', 'on'] as const) {
+        const via = cluster.addrs[Math.floor(Math.random() * cluster.addrs.length)]!;
+        const cpu0 = cluster.cpuMs();
+        const rep = await chordBench<BenchReport>(['--via', via, '--op', 'get', '--concurrency', '64', '--duration', String(numbers.duration), ...(cache === 'off' ? ['--no-route-cache'] : [])]);
+        const cpuUsPerOp = Math.round(((cluster.cpuMs() - cpu0) * 1000) / Math.max(1, rep.ops));
+        runs.push({ build: build.name, round, cache, opsPerSec: Math.round(rep.opsPerSec), cpuUsPerOp });
+        process.stderr.write(`round ${round} ${build.name} cache ${cache}: ${Math.round(rep.opsPerSec)} gets/s, ${cpuUsPerOp} µs host CPU per get\n`);
+      }
+      await cluster.stop();
+      cluster = null;
+    }
+  }
+  const summary = (['off', 'on'] as const).map((cache) => {
+    const of = (b: string): Run[] => runs.filter((r) => r.build === b && r.cache === cache);
+    const [a, b] = builds.map((x) => of(x.name));
+    const ahead = a!.filter((r, i) => r.opsPerSec > b![i]!.opsPerSec).length;
+    return {
+      cache,
+      [builds[0]!.name]: { medianOpsPerSec: median(a!.map((r) => r.opsPerSec)), medianCpuUsPerOp: median(a!.map((r) => r.cpuUsPerOp)) },
+      [builds[1]!.name]: { medianOpsPerSec: median(b!.map((r) => r.opsPerSec)), medianCpuUsPerOp: median(b!.map((r) => r.cpuUsPerOp)) },
+      roundsThisBuildAhead: `${ahead} of ${a!.length}`,
+    };
+  });
+  process.stdout.write(`${JSON.stringify({ peers: numbers.peers, workers: numbers.workers, durationS: numbers.duration, runs, summary }, null, 2)}\n`);
+} finally {
+  await cluster?.stop();
+  try {
+    sh('git', ['worktree', 'remove', '--force', worktree], REPO_ROOT);
+  } catch {
+    // never created
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
