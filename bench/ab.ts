@@ -58,8 +58,9 @@ try {
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(worktree, 'node_modules'));
   sh(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], worktree);
   if (existsSync(join(worktree, 'scripts/post-build.mjs'))) sh(process.execPath, ['scripts/post-build.mjs'], worktree);
+  const dirty = sh('git', ['status', '--porcelain', '--untracked-files=no'], REPO_ROOT).trim() !== '';
   const builds = [
-    { name: `${head} (this build)`, cli: CLI },
+    { name: `${head}${dirty ? ' + uncommitted changes' : ''} (this build)`, cli: CLI },
     { name: commit, cli: join(worktree, 'dist/cli.js') },
   ];
   const runs: Run[] = [];
