@@ -20,7 +20,7 @@ const rep = await search(from, count, (f) => {
 const s = ((performance.now() - t0) / 1000).toFixed(1);
 process.stdout.write(
   `sim-search: seeds ${from}..${from + count - 1}: ${rep.failures.length} failing, ${rep.checks} invariant checks ` +
-    `(${rep.skipped} skipped while the failure assumption was broken), ${rep.acked} acknowledged writes checked ` +
+    `(${rep.skipped} skipped while the failure assumption was broken or had broken after a failure), ${rep.acked} acknowledged writes checked ` +
     `(${rep.excusedKeys} excused: their last copy crashed), ${rep.excusedRuns} runs excused (assumption broken after a failure), ${s} s\n`,
 );
 process.exitCode = rep.failures.length > 0 ? 1 : 0;
