@@ -33,7 +33,6 @@ export const MAX_REQ_ID = 0xffff_ffff;
 
 interface Schema {
   envelope: protobuf.Type;
-  bodyNames: ReadonlySet<string>;
   /** Per body type: its Envelope field's key (field number, wire type 2) and its message type. */
   bodies: ReadonlyMap<string, { key: number; type: protobuf.Type }>;
 }
@@ -77,7 +76,7 @@ function loadSchema(): Schema {
     if (!(field.resolvedType instanceof protobuf.Type)) throw new RingwireError(ErrorCode.INTERNAL, `Envelope.${field.name} is not a message`);
     bodies.set(field.name, { key: (field.id << 3) | 2, type: field.resolvedType });
   }
-  return { envelope, bodyNames: new Set(body.oneof), bodies };
+  return { envelope, bodies };
 }
 
 
@@ -102,7 +101,7 @@ function normaliseBytesDefaults(ns: protobuf.NamespaceBase): void {
 const schema = loadSchema();
 
 /** The Envelope oneof field names, i.e. every message `type` the codec knows (for tests and tools). */
-export const MESSAGE_TYPES: readonly string[] = Object.freeze([...schema.bodyNames]);
+export const MESSAGE_TYPES: readonly string[] = Object.freeze([...schema.bodies.keys()]);
 
 /**
  * Encodes one message in an Envelope carrying `reqId` (a uint32; 0 is reserved for the hello
@@ -151,7 +150,7 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
   if (typeof body !== 'string') {
     throw new RingwireError(ErrorCode.PROTOCOL_ERROR, 'envelope carries no known message body');
   }
-  if (!schema.bodyNames.has(body)) {
+  if (!schema.bodies.has(body)) {
     throw new RingwireError(ErrorCode.PROTOCOL_ERROR, `envelope carries an unknown body ${JSON.stringify(body)}`);
   }
   const inner = env[body];
