@@ -100,6 +100,20 @@ export function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/**
+ * Read and write system calls the process `pid` (all its threads) has made so far: `syscr` and
+ * `syscw` of /proc/PID/io (Linux; NaN elsewhere, or when the kernel does not account I/O).
+ */
+export function processSyscalls(pid: number | undefined): { reads: number; writes: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(io)?.[1] ?? NaN);
+    return { reads: field('syscr'), writes: field('syscw') };
+  } catch {
+    return { reads: NaN, writes: NaN };
+  }
+}
+
 /** Runs `chord bench … --json` in a fresh process and returns its report. */
 export function chordBench<T>(args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -5,12 +5,12 @@
  * `ringwire_requests_total` from its /metrics before and after an idle window (maintenance only)
  * and around a `chord bench` run, and prints one JSON object: the bench report, requests per
  * second by type on the idle ring, requests per operation by type under load, and the host's CPU
- * time per operation. One-way types
+ * time and socket read and write system calls per operation. One-way types
  * (routeLookup, routeDone) are one message each; every other request is two (it is answered).
  */
 import { parseArgs } from 'node:util';
 import type { BenchReport } from '../src/loadgen/stats.js';
-import { chordBench, processCpuMs as cpuMs, startClusterChild } from './cluster-child.js';
+import { chordBench, processCpuMs as cpuMs, processSyscalls, startClusterChild } from './cluster-child.js';
 
 const ONE_WAY = new Set(['routeLookup', 'routeDone']);
 
@@ -31,15 +31,17 @@ function delta(after: Map<string, number>, before: Map<string, number>, per: num
   const out: Record<string, number> = {};
   for (const [type, n] of after) {
     const d = n - (before.get(type) ?? 0);
-    if (d > 0) out[type] = Math.round((d / per) * 100) / 100;
+    if (d > 0) out[type] = round2(d / per);
   }
   return out;
 }
 
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
 function messages(perType: Record<string, number>): number {
   let total = 0;
   for (const [type, n] of Object.entries(perType)) total += ONE_WAY.has(type) ? n : 2 * n;
-  return Math.round(total * 100) / 100;
+  return round2(total);
 }
 
 const { values } = parseArgs({
@@ -63,12 +65,14 @@ try {
   await new Promise((r) => setTimeout(r, idleS * 1000));
   const m1 = await requestsByType(cluster.admin);
   const cpu0 = cpuMs(cluster.proc.pid);
+  const io0 = processSyscalls(cluster.proc.pid);
   const report = await chordBench<BenchReport>([
     '--via', cluster.addrs.slice(0, 3).join(','), '--op', values.op, '--concurrency', values.concurrency, '--duration', values.duration,
     ...(values['no-route-cache'] ? ['--no-route-cache'] : []),
   ]);
   const m2 = await requestsByType(cluster.admin);
   const hostCpuMs = cpuMs(cluster.proc.pid) - cpu0;
+  const io1 = processSyscalls(cluster.proc.pid);
   // The load window also holds the bench's ring walk, preload and warm-up: per operation counted.
   const idlePerS = delta(m1, m0, idleS);
   const perOp = delta(m2, m1, report.ops);
@@ -83,6 +87,10 @@ try {
     // The host's CPU over the bench (ring walk, preload and warm-up included) per measured operation:
     // steadier than ops/s on a shared machine, since it does not depend on getting the cores.
     hostCpuUsPerOp: Math.round((hostCpuMs * 1000) / report.ops),
+    // Socket reads and writes of the host (/proc/PID/io) per operation, same window: how many
+    // messages share a system call (the kernel's loopback path is a fifth of the host's time).
+    hostReadCallsPerOp: round2((io1.reads - io0.reads) / report.ops),
+    hostWriteCallsPerOp: round2((io1.writes - io0.writes) / report.ops),
   }));
 } finally {
   await cluster.stop();
