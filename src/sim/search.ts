@@ -13,7 +13,8 @@
  *   as a member, even while it still hands off its keys. Crashes and leaves are only scheduled when A holds
  *   after them; while A is broken nothing is checked (Chord promises nothing then), and once it
  *   broke after a crash or leave, no later invariant check is made either.
- * - ring invariant (Zave's "valid", as observable): let succ(p) be the first member in p's list.
+ * - ring invariant (Zave's "valid", as observable; a peer told to leave is not a member here either):
+ *   let succ(p) be the first member in p's list.
  *   Following succ from every member reaches one and the same cycle (exactly one ring, every
  *   member on it or on an appendage leading to it), and the cycle is ordered: it goes around the
  *   identifier circle exactly once.
@@ -310,7 +311,11 @@ class ScheduleRun {
       return;
     }
     this.checks++;
-    const m = this.members();
+    // A peer told to leave has stopped its maintenance (PeerNode.leave quiesces it) and only hands
+    // its keys off: its list goes stale while its neighbours move on. As in A, it counts as gone
+    // (seed 43476: a leaver's two successors left during its hand-off, and its stale list was
+    // taken for a broken chain).
+    const m = this.members().filter((p) => !this.departing.has(p));
     if (m.length === 0) return;
     const byAddr = new Map(m.map((p) => [p.addr, p]));
     const succ = (p: SimPeer): SimPeer | undefined => {

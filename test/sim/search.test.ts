@@ -56,3 +56,11 @@ test('regression: seed 5937 breaks the failure assumption and is excused, not ch
   assert.equal(out.violation, null, JSON.stringify(out.violation));
   assert.equal(out.excusedRun, true);
 });
+
+// A peer that was leaving (maintenance stopped, hand-off under way) kept its old successor list
+// while both of its successors left too; the invariant counted it as a member and called its stale
+// list a broken chain. A leaver counts as gone for the invariant as for the failure assumption.
+test('regression: seed 43476, a leaver\'s stale list is not a broken ring', async () => {
+  const out = await runSchedule(randomSchedule(43476));
+  assert.equal(out.violation, null, JSON.stringify(out.violation));
+});
