@@ -58,17 +58,18 @@ export class RouteCache {
   /**
    * Records that `owner` owns (start, owner.id]. Overlapped entries go; when the cache is full the
    * oldest entry goes. A range that is empty or the whole ring (start == owner: a lone peer) is
-   * not cached: such an owner is answered from local state anyway.
+   * not cached: such an owner is answered from local state anyway. True when the cache learned
+   * something (false: the same range was known already, or nothing was cached).
    */
-  insert(route: CachedRoute): void {
-    if (idEquals(route.start, route.owner.id)) return;
+  insert(route: CachedRoute): boolean {
+    if (idEquals(route.start, route.owner.id)) return false;
     // The common case in a steady ring: the same range learned again. Refresh it in place
     // instead of rebuilding the array.
     const same = this.find(route.owner.id);
     if (same && idEquals(same.owner.id, route.owner.id) && idEquals(same.start, route.start) && same.owner.addr === route.owner.addr) {
       same.followers = route.followers;
       this.insertedAt.set(same, this.inserts++);
-      return;
+      return false;
     }
     const entries = this.entries;
     // Disjoint sorted ranges overlapping (start, end] are the run of owners inside it (starting
@@ -98,6 +99,7 @@ export class RouteCache {
       }
       entries.splice(oldest, 1);
     }
+    return true;
   }
 
   /** Index of the first owner >= id (> id when `strict`), or 0 past the end (wrap-around). */

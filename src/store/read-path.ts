@@ -4,7 +4,7 @@
  * lacked a record the replicas had is repaired on the spot (fire and forget), so the next read
  * through it is served directly again.
  */
-import { describeError, isPeerFailure } from '../errors/errors.js';
+import { ErrorCode, RingwireError, describeError, isPeerFailure } from '../errors/errors.js';
 import { idEquals } from '../ring/id.js';
 import { expectReply, type PeerRef, type StoredRecord } from '../protocol/messages.js';
 import type { LocalStore } from './local-store.js';
@@ -80,6 +80,12 @@ export async function readKey(ctx: ReadContext, lookup: RingLookup & { read?: { 
   if (ownerRecord !== null) return { answered: true, record: ownerRecord };
 
   const known = lookup.successors.length > 0 || !ownerIsSelf ? lookup.successors : ring.successors;
+  // A route-cache hint can name fewer followers than there are replicas to ask (a range learned
+  // from the end of another owner's list): rather than read too few of them, route afresh, and
+  // the owner's own list names them all.
+  if (mustOwn && known.length < ctx.replicas - 1) {
+    return { answered: false, error: new RingwireError(ErrorCode.LOOKUP_FAILED, `the cached route names ${known.length} of the ${ctx.replicas - 1} replicas to read`) };
+  }
   const candidates = replicaTargets(owner, known, ctx.replicas - 1);
   const copies = await Promise.all(
     candidates.map((p) =>

@@ -178,6 +178,27 @@ test('a read repairs an owner that lacked the record', async (t) => {
   assert.equal(c.node(owner!).store.localRecord(key)?.version, 77);
 });
 
+test('a cached route naming too few followers does not hide a record only the replicas hold', async (t) => {
+  const c = makeFakeCluster(t, 5);
+  const key = k('cached-short');
+  const [owner, r1, r2] = replicaAddrs(c, key);
+  const record: StoredRecord = { key, value: k('only-on-replicas'), version: 78, deleted: false };
+  const tr = c.network.transport();
+  await tr.request(r1!, { type: 'replicate', records: [record] });
+  await tr.request(r2!, { type: 'replicate', records: [record] });
+  const entry = c.nodes.find((n) => n.addr !== owner && n.addr !== r1 && n.addr !== r2)!;
+  // The route cache's hint: the right owner, but none of its followers (learned from the end of a list).
+  let forgotten = 0;
+  Object.assign(entry.ring, {
+    cachedRoute: () => ({ owner: c.membership.ownerOf(keyId(key)), successors: [], hops: 0 }),
+    forgetRoute: () => void forgotten++,
+  });
+  const got = await entry.store.get(key);
+  assert.equal(got.found, true, 'found on the replicas the routed lookup named');
+  assert.equal(got.version, 78);
+  assert.equal(forgotten, 1, 'the short hint was dropped');
+});
+
 test('a tombstone wins over an older copy arriving later, and get reports not found', async (t) => {
   const c = makeFakeCluster(t, 5);
   const key = k('ghost');

@@ -112,3 +112,38 @@ test('stale cache entries after joins, leaves and crashes cost a round trip, nev
     assert.equal(dec.decode(got.value), `w:${k}`);
   }
 });
+
+test("one routed get teaches the entry peer the owner's range and its followers' ranges", async (t) => {
+  const ring = await makeSimRing(t, 16, 11);
+  const entry = ring.peers[0]!;
+  const sorted = [...ring.live()].sort((a, b) => compareIds(a.chord.self.id, b.chord.self.id));
+  const next = (p: SimPeer): SimPeer => sorted[(sorted.indexOf(p) + 1) % sorted.length]!;
+  const local = (p: SimPeer): boolean => p === entry || entry.chord.successors.some((s) => s.addr === p.addr);
+  const candidates = names('f', 400);
+  // A key routed for (its owner is not the entry or one of the entry's successors), and a key owned
+  // by that owner's next peer, neither of whose ranges the entry has cached yet.
+  let pair: [string, string] | undefined;
+  for (const k of candidates) {
+    const owner = trueOwner(ring, k);
+    const follower = next(owner);
+    if (local(owner) || local(follower) || entry.chord.cachedRoute(keyId(k))) continue;
+    const k2 = candidates.find((c) => trueOwner(ring, c) === follower && !entry.chord.cachedRoute(keyId(c)));
+    if (k2 !== undefined) {
+      pair = [k, k2];
+      break;
+    }
+  }
+  assert.ok(pair, 'the ring has such a pair of keys');
+  const [k, k2] = pair;
+  await putMany(ring, [k, k2]);
+  await getAll(entry, [k], true);
+
+  const learned = entry.chord.cachedRoute(keyId(k2));
+  assert.ok(learned, `the range of ${k2} was learned from the answer about ${k}`);
+  assert.ok(idEquals(learned.owner.id, trueOwner(ring, k2).chord.self.id));
+  const routing = (): number => sent(ring, 'findSuccessor') + sent(ring, 'routeLookup');
+  const before = routing();
+  const { hops } = await getAll(entry, [k2], true);
+  assert.equal(hops, 0, 'the get went straight to the owner');
+  assert.equal(routing() - before, 0, 'no routing message was sent for it');
+});
