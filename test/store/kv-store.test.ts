@@ -162,30 +162,31 @@ test('an owner that cannot reach enough replicas answers REPLICATION_FAILED', as
   assert.equal(c.node(owner!).store.localRecord(key)?.deleted, false, 'the owner kept its own copy');
 });
 
+/** A record for `name` that only the key's two replicas hold (its owner lacks it). */
+async function onReplicasOnly(c: FakeCluster, name: string, version: number): Promise<{ key: Uint8Array; owner: string; r1: string; r2: string }> {
+  const key = k(name);
+  const [owner, r1, r2] = replicaAddrs(c, key) as [string, string, string];
+  const record: StoredRecord = { key, value: k('only-on-replicas'), version, deleted: false };
+  const tr = c.network.transport();
+  await tr.request(r1, { type: 'replicate', records: [record] });
+  await tr.request(r2, { type: 'replicate', records: [record] });
+  return { key, owner, r1, r2 };
+}
+
 test('a read repairs an owner that lacked the record', async (t) => {
   const c = makeFakeCluster(t, 5);
-  const key = k('repair-me');
-  const [owner, r1, r2] = replicaAddrs(c, key);
-  const record: StoredRecord = { key, value: k('only-on-replicas'), version: 77, deleted: false };
-  const tr = c.network.transport();
-  await tr.request(r1!, { type: 'replicate', records: [record] });
-  await tr.request(r2!, { type: 'replicate', records: [record] });
+  const { key, owner } = await onReplicasOnly(c, 'repair-me', 77);
   const entry = c.nodes.find((n) => n.addr !== owner)!;
   const got = await entry.store.get(key);
   assert.equal(got.found, true);
   assert.equal(got.version, 77);
   await flushMicrotasks();
-  assert.equal(c.node(owner!).store.localRecord(key)?.version, 77);
+  assert.equal(c.node(owner).store.localRecord(key)?.version, 77);
 });
 
 test('a cached route naming too few followers does not hide a record only the replicas hold', async (t) => {
   const c = makeFakeCluster(t, 5);
-  const key = k('cached-short');
-  const [owner, r1, r2] = replicaAddrs(c, key);
-  const record: StoredRecord = { key, value: k('only-on-replicas'), version: 78, deleted: false };
-  const tr = c.network.transport();
-  await tr.request(r1!, { type: 'replicate', records: [record] });
-  await tr.request(r2!, { type: 'replicate', records: [record] });
+  const { key, owner, r1, r2 } = await onReplicasOnly(c, 'cached-short', 78);
   const entry = c.nodes.find((n) => n.addr !== owner && n.addr !== r1 && n.addr !== r2)!;
   // The route cache's hint: the right owner, but none of its followers (learned from the end of a list).
   let forgotten = 0;
