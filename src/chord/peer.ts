@@ -489,9 +489,9 @@ export class ChordPeer {
   /**
    * Caches the owner's range a routed lookup learned (never our own: local state answers it) and,
    * when that range was new to the cache, the ranges of the owner's followers too: each follower
-   * owns (the peer before it in the list, itself]. Learning five ranges per answer instead of one
-   * fills an entry peer's cache in a fifth of the lookups; a follower entry made stale by a join
-   * costs one refused round trip like any other.
+   * owns (the peer before it in the list, itself]. Up to five ranges per answer instead of one
+   * (a RouteDone names the owner and ceil(r/2) followers) fill an entry peer's cache that much
+   * sooner; a follower entry made stale by a join costs one refused round trip like any other.
    */
   private remember(result: LookupResult): LookupResult {
     const routes = this.routes;
