@@ -13,7 +13,7 @@ import { PeerServer, formatAddr } from '../net/peer-server.js';
 import { TcpTransport } from '../net/tcp-transport.js';
 import type { ConnectionPool } from '../wire/index.js';
 import { RegistryClient, bootstrapFromRegistry } from '../registry/index.js';
-import { composeHandler } from '../store/peer-handler.js';
+import { composeHandler, leaveGracefully } from '../store/peer-handler.js';
 import { PeerCounters, countRequests, type PeerMetricsSample } from '../metrics/peer-metrics.js';
 import type { ClusterSecret, TlsConfig } from '../wire/index.js';
 
@@ -269,10 +269,7 @@ export class PeerNode {
     if (this.closed) return;
     try {
       await this.registryClient?.stop({ deregister: true });
-      this.store.stop();
-      this.chord.quiesce();
-      await this.store.handOff();
-      await this.chord.leave();
+      await leaveGracefully(this.chord, this.store);
     } catch (err) {
       // NOT_READY: every successor is leaving too (the whole host stops), so there was nobody to
       // hand keys to; expected, and said once.

@@ -32,6 +32,7 @@ import { MemoryNetwork } from './memory-network.js';
 import { checkRing, oracleState } from './oracle.js';
 import { seededRandom } from './random.js';
 import { createSimPeer, type SimPeer } from './sim-peer.js';
+import { leaveGracefully } from '../store/peer-handler.js';
 
 /** One step of a schedule. `pick` in [0,1) chooses a peer among the candidates at that moment. */
 export type SearchEvent =
@@ -243,13 +244,10 @@ class ScheduleRun {
         if (!leaver || !this.assumptionHolds(leaver)) return;
         this.failuresSoFar++;
         this.departing.add(leaver);
-        // as PeerNode.leave: stop the store and maintenance, hand off, leave; a failed hand-off ends it like a crash
-        leaver.store.stop();
-        leaver.chord.quiesce();
+        // as PeerNode.leave (store and maintenance stop at once); a failed hand-off ends it like a crash
         void (async () => {
           try {
-            await leaver.store.handOff();
-            await leaver.chord.leave();
+            await leaveGracefully(leaver.chord, leaver.store);
           } catch {
             this.excuseKeysOnlyOn(leaver);
           } finally {

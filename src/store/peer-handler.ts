@@ -27,3 +27,16 @@ export function composeHandler(chord: ChordPeer, store: KvStore): RequestHandler
     return Promise.reject(new RingwireError(ErrorCode.UNKNOWN_MESSAGE, `peer does not handle ${req.type} requests`));
   };
 }
+
+/**
+ * A peer's graceful leave, the part the TCP node and the simulator share: the store stops its
+ * repair, chord stops its maintenance (see ChordPeer.quiesce), the store hands its records off,
+ * then chord tells the neighbours. The first two steps happen before this returns its promise.
+ * Throws what the hand-off or the leave threw (NOT_READY: every successor is leaving too).
+ */
+export async function leaveGracefully(chord: ChordPeer, store: KvStore): Promise<void> {
+  store.stop();
+  chord.quiesce();
+  await store.handOff();
+  await chord.leave();
+}
