@@ -40,6 +40,9 @@ bench-quick: build ## the same on 16 and 256 peers, one 1 s run each; writes lat
 bench-messages: build ## messages per operation by type, counted by the peers (MESSAGES_ARGS="--no-route-cache --iterative")
 	$(NODE) dist/bench/messages.js $(MESSAGES_ARGS)
 
+bench-hotpath: build ## CPU per operation above the wire, one thread, no sockets (HOTPATH_ARGS="--op lookup --cache on")
+	$(NODE) dist/bench/hotpath.js $(HOTPATH_ARGS)
+
 bench-ab: build ## alternating A/B runs of this build against another commit: REF=<commit> (AB_ARGS="--rounds 5 --peers 256")
 	$(NODE) dist/bench/ab.js --ref $(REF) $(AB_ARGS)
 
@@ -80,4 +83,4 @@ sim-search: build ## randomized correctness search on rings of 2..12 peers (SEED
 sim-bench: build ## simulator speed and memory: 16,384 peers, 10^5 lookups (events/s, peak RSS)
 	$(NODE) dist/cli.js sim --peers 16384 --lookups 100000 --progress
 
-.PHONY: help install build test run bench bench-quick bench-messages bench-ab bench-density bench-micro profile bench-churn bench-hostile screenshot clean sim-figures sim-search sim-bench
+.PHONY: help install build test run bench bench-quick bench-messages bench-hotpath bench-ab bench-density bench-micro profile bench-churn bench-hostile screenshot clean sim-figures sim-search sim-bench

@@ -1,12 +1,17 @@
 /**
  * Alternating A/B runs of this build against another commit, the way to tell whether one change
  * helps on a machine whose speed drifts by a quarter over minutes:
- *   node dist/bench/ab.js --ref COMMIT [--rounds 5] [--peers 256] [--workers 2] [--duration 8] [--idle 8]
+ *   node dist/bench/ab.js --ref COMMIT [--rounds 5] [--peers 256] [--workers 2] [--duration 8] [--idle 8] [--hotpath]
  * (or `make bench-ab REF=COMMIT AB_ARGS=...`). Builds COMMIT in a temporary git worktree (sharing
  * this checkout's node_modules), then per round starts a fresh `chord cluster` of each build in turn
  * (the order flips every round), lets it idle, and runs get at concurrency 64 with the route cache
  * off and on, through this build's `chord bench` for both. Reports ops/s and the cluster's CPU time
  * per operation (from /proc) for every run, the medians, and in how many rounds each build was ahead.
+ *
+ * With `--hotpath` the rounds run `bench/hotpath.ts` instead of clusters: CPU per get above the
+ * wire, in one thread (its median of 3 rounds per run), this build's harness driving each build's
+ * code. Much steadier than clusters, for changes to routing, the route cache, the store or the
+ * codec; "ahead" then means less CPU per get.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -27,6 +32,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     duration: { type: 'string', default: '8' },
     idle: { type: 'string', default: '8' },
+    hotpath: { type: 'boolean', default: false },
   },
 });
 const numbers = { rounds: Number(values.rounds), peers: Number(values.peers), workers: Number(values.workers), duration: Number(values.duration), idle: Number(values.idle) };
@@ -35,7 +41,13 @@ if (!values.ref || Object.values(numbers).some((n) => !Number.isFinite(n) || n <
   process.exit(2);
 }
 
-interface Run { build: string; round: number; cache: 'off' | 'on'; opsPerSec: number; cpuUsPerOp: number }
+interface Run { build: string; round: number; cache: 'off' | 'on'; opsPerSec?: number; cpuUsPerOp: number }
+
+/** One `bench/hotpath.ts` run of the build whose dist/ is `distDir`: its median CPU µs per get. */
+function hotpathRun(distDir: string, cache: 'off' | 'on'): number {
+  const out = sh(process.execPath, [join(REPO_ROOT, 'dist/bench/hotpath.js'), '--json', '--peers', String(numbers.peers), '--cache', cache, '--rounds', '3', '--ops', '10000', '--dist', distDir], REPO_ROOT);
+  return (JSON.parse(out) as { cpuUsPerOp: number }).cpuUsPerOp;
+}
 
 function sh(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,13 +72,21 @@ try {
   if (existsSync(join(worktree, 'scripts/post-build.mjs'))) sh(process.execPath, ['scripts/post-build.mjs'], worktree);
   const dirty = sh('git', ['status', '--porcelain', '--untracked-files=no'], REPO_ROOT).trim() !== '';
   const builds = [
-    { name: `${head}${dirty ? ' + uncommitted changes' : ''} (this build)`, cli: CLI },
-    { name: commit, cli: join(worktree, 'dist/cli.js') },
+    { name: `${head}${dirty ? ' + uncommitted changes' : ''} (this build)`, cli: CLI, dist: join(REPO_ROOT, 'dist') },
+    { name: commit, cli: join(worktree, 'dist/cli.js'), dist: join(worktree, 'dist') },
   ];
   const runs: Run[] = [];
   for (let round = 1; round <= numbers.rounds; round++) {
     const order = round % 2 === 1 ? builds : [...builds].reverse();
     for (const build of order) {
+      if (values.hotpath) {
+        for (const cache of ['off', 'on'] as const) {
+          const cpuUsPerOp = hotpathRun(build.dist, cache);
+          runs.push({ build: build.name, round, cache, cpuUsPerOp });
+          process.stderr.write(`round ${round} ${build.name} cache ${cache}: ${cpuUsPerOp} µs CPU per get above the wire\n`);
+        }
+        continue;
+      }
       cluster = await startClusterChild(numbers.peers, numbers.workers, [], [], 1_200_000, build.cli);
       await new Promise((r) => setTimeout(r, numbers.idle * 1000));
       for (const cache of ['off', 'on'] as const) {
@@ -84,15 +104,12 @@ try {
   const summary = (['off', 'on'] as const).map((cache) => {
     const of = (b: string): Run[] => runs.filter((r) => r.build === b && r.cache === cache);
     const [a, b] = builds.map((x) => of(x.name));
-    const ahead = a!.filter((r, i) => r.opsPerSec > b![i]!.opsPerSec).length;
-    return {
-      cache,
-      [builds[0]!.name]: { medianOpsPerSec: median(a!.map((r) => r.opsPerSec)), medianCpuUsPerOp: median(a!.map((r) => r.cpuUsPerOp)) },
-      [builds[1]!.name]: { medianOpsPerSec: median(b!.map((r) => r.opsPerSec)), medianCpuUsPerOp: median(b!.map((r) => r.cpuUsPerOp)) },
-      roundsThisBuildAhead: `${ahead} of ${a!.length}`,
-    };
+    const ahead = a!.filter((r, i) => (values.hotpath ? r.cpuUsPerOp < b![i]!.cpuUsPerOp : r.opsPerSec! > b![i]!.opsPerSec!)).length;
+    const medians = (rs: Run[]): Record<string, number> =>
+      values.hotpath ? { medianCpuUsPerOp: median(rs.map((r) => r.cpuUsPerOp)) } : { medianOpsPerSec: median(rs.map((r) => r.opsPerSec!)), medianCpuUsPerOp: median(rs.map((r) => r.cpuUsPerOp)) };
+    return { cache, [builds[0]!.name]: medians(a!), [builds[1]!.name]: medians(b!), roundsThisBuildAhead: `${ahead} of ${a!.length}` };
   });
-  process.stdout.write(`${JSON.stringify({ peers: numbers.peers, workers: numbers.workers, durationS: numbers.duration, runs, summary }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ mode: values.hotpath ? 'hotpath' : 'cluster', peers: numbers.peers, workers: numbers.workers, durationS: numbers.duration, runs, summary }, null, 2)}\n`);
 } finally {
   await cluster?.stop();
   try {

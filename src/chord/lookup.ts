@@ -56,8 +56,9 @@ export function addCandidate(out: PeerRef[], p: PeerRef, key: Id, max: number): 
   }
   if (pos < 0) pos = out.length;
   if (pos >= max) return;
-  out.splice(pos, 0, p);
-  if (out.length > max) out.pop();
+  // Shift by hand (splice is a slow call for arrays this small); a full array drops its last.
+  for (let i = out.length < max ? out.length : max - 1; i > pos; i--) out[i] = out[i - 1]!;
+  out[pos] = p;
 }
 
 /**
@@ -93,6 +94,7 @@ export interface StepState {
   self: PeerRef;
   predecessor: PeerRef | null;
   successors: readonly PeerRef[];
+  /** The fingers in finger order: all 160 (null where unknown), or FingerTable.routing's short list. */
   fingers: readonly (PeerRef | null)[];
   r: number;
 }

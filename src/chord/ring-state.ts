@@ -107,7 +107,7 @@ export class RingState {
 
   /** A snapshot for one routing step (cheap: references, no copies). */
   stepState(): StepState {
-    return { self: this.self, predecessor: this.pred, successors: this.succs, fingers: this.fingers.all, r: this.r };
+    return { self: this.self, predecessor: this.pred, successors: this.succs, fingers: this.fingers.routing, r: this.r };
   }
 
   /** Calls `listener` after every change (a throwing listener is logged, never propagated). */

@@ -25,11 +25,26 @@ export interface CachedRoute {
 /** Entries kept at most; at 4,096 the whole ring of any dense local cluster fits. */
 export const ROUTE_CACHE_DEFAULT_MAX = 4096;
 
+/** A stored route: the caller's fields, and when it was last learned (for eviction). */
+interface Entry extends CachedRoute {
+  stamp: number;
+}
+
+/** The first 4 bytes of an id as an unsigned number. */
+function top32(id: Id): number {
+  return id[0]! * 0x1000000 + ((id[1]! << 16) | (id[2]! << 8) | id[3]!);
+}
+
 export class RouteCache {
-  private entries: CachedRoute[] = []; // sorted by owner id
+  private entries: Entry[] = []; // sorted by owner id
+  /**
+   * top32 of each entry's owner id, index for index: the binary searches compare these numbers
+   * and read an id only on a tie, so a search over hundreds of entries reads one packed array
+   * instead of chasing entry -> owner -> id bytes for every probe.
+   */
+  private tops: number[] = [];
   private readonly max: number;
   private inserts = 0;
-  private readonly insertedAt = new WeakMap<CachedRoute, number>();
 
   constructor(max = ROUTE_CACHE_DEFAULT_MAX) {
     this.max = max;
@@ -43,13 +58,7 @@ export class RouteCache {
   find(key: Id): CachedRoute | undefined {
     const n = this.entries.length;
     if (n === 0) return undefined;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareIds(this.entries[mid]!.owner.id, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.lowerBound(key, false);
     // No owner at or after key: the range that wraps past zero is the first entry's.
     const e = this.entries[lo === n ? 0 : lo]!;
     return inRange(e, key) ? e : undefined;
@@ -63,20 +72,21 @@ export class RouteCache {
    */
   insert(route: CachedRoute): boolean {
     if (idEquals(route.start, route.owner.id)) return false;
+    const entries = this.entries;
+    const n = entries.length;
     // The common case in a steady ring: the same range learned again. Refresh it in place
     // instead of rebuilding the array.
-    const same = this.find(route.owner.id);
+    const at = this.lowerBound(route.owner.id, false);
+    const same = n > 0 ? entries[at === n ? 0 : at]! : undefined;
     if (same && idEquals(same.owner.id, route.owner.id) && idEquals(same.start, route.start) && same.owner.addr === route.owner.addr) {
       same.followers = route.followers;
-      this.insertedAt.set(same, this.inserts++);
+      same.stamp = this.inserts++;
       return false;
     }
-    const entries = this.entries;
     // Disjoint sorted ranges overlapping (start, end] are the run of owners inside it (starting
     // at the first owner after start, cyclically) plus the entry just after that run when its
     // range reaches over end. Nothing further can reach in without overlapping that entry.
     const doomed: number[] = [];
-    const n = entries.length;
     const first = this.lowerBound(route.start, true);
     for (let c = 0; c < n; c++) {
       const idx = (first + c) % n;
@@ -88,42 +98,52 @@ export class RouteCache {
       if (inRange(e, route.owner.id)) doomed.push(idx);
       break;
     }
-    doomed.sort((a, b) => b - a);
-    for (const idx of doomed) entries.splice(idx, 1);
-    entries.splice(this.lowerBound(route.owner.id, false), 0, route);
-    this.insertedAt.set(route, this.inserts++);
+    doomed.sort((x, y) => y - x);
+    for (const idx of doomed) this.removeAt(idx);
+    const entry: Entry = { start: route.start, owner: route.owner, followers: route.followers, stamp: this.inserts++ };
+    const pos = this.lowerBound(route.owner.id, false);
+    entries.splice(pos, 0, entry);
+    this.tops.splice(pos, 0, top32(route.owner.id));
     if (entries.length > this.max) {
       let oldest = 0;
-      for (let k = 1; k < entries.length; k++) {
-        if (this.insertedAt.get(entries[k]!)! < this.insertedAt.get(entries[oldest]!)!) oldest = k;
-      }
-      entries.splice(oldest, 1);
+      for (let k = 1; k < entries.length; k++) if (entries[k]!.stamp < entries[oldest]!.stamp) oldest = k;
+      this.removeAt(oldest);
     }
     return true;
   }
 
-  /** Index of the first owner >= id (> id when `strict`), or 0 past the end (wrap-around). */
+  /** Index of the first owner >= id (> id when `strict`, and then 0 past the end: wrap-around). */
   private lowerBound(id: Id, strict: boolean): number {
+    const tops = this.tops;
+    const t = top32(id);
     let lo = 0;
-    let hi = this.entries.length;
+    let hi = tops.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareIds(this.entries[mid]!.owner.id, id);
+      const m = tops[mid]!;
+      const c = m !== t ? (m < t ? -1 : 1) : compareIds(this.entries[mid]!.owner.id, id);
       if (c < 0 || (strict && c === 0)) lo = mid + 1;
       else hi = mid;
     }
-    return lo === this.entries.length && strict ? 0 : lo;
+    return lo === tops.length && strict ? 0 : lo;
+  }
+
+  private removeAt(idx: number): void {
+    this.entries.splice(idx, 1);
+    this.tops.splice(idx, 1);
   }
 
   /** Drops every entry naming `peer` as owner (it refused, failed or left). */
   forgetOwner(peer: PeerRef): void {
     if (this.entries.some((e) => e.owner.addr === peer.addr || idEquals(e.owner.id, peer.id))) {
       this.entries = this.entries.filter((e) => e.owner.addr !== peer.addr && !idEquals(e.owner.id, peer.id));
+      this.tops = this.entries.map((e) => top32(e.owner.id));
     }
   }
 
   clear(): void {
     this.entries = [];
+    this.tops = [];
   }
 }
 

@@ -42,6 +42,15 @@ export type RoutedResult = LookupResult & { read?: { record: StoredRecord | null
 
 const ack: Ack = { type: 'ack' };
 
+/** `req` one hop further on; the optional fields are copied only when set, as a spread would. */
+function nextHop(req: RouteLookup, path: PeerRef[], hops: number, final: boolean | undefined): RouteLookup {
+  const next: RouteLookup = { type: 'routeLookup', key: req.key, origin: req.origin, token: req.token, path, hops };
+  if (req.readKey !== undefined) next.readKey = req.readKey;
+  if (req.wantPath !== undefined) next.wantPath = req.wantPath;
+  if (final !== undefined) next.final = final;
+  return next;
+}
+
 /** Lookups this peer originated and is waiting on, and the handlers of both message types. */
 export class RoutedLookups {
   private readonly host: RoutedLookupHost;
@@ -110,7 +119,9 @@ export class RoutedLookups {
       // The answer is a done step: settle it as the iterative driver settles one (skip owners
       // known to be gone, confirm an owner whose list came short).
       const rest = await iterativeLookup(host.lookupContext, key, [], { localDone: nodes, localRangeStart: rangeStart });
-      const result: RoutedResult = { ...rest, hops: rest.hops + hops, path: [...path, ...rest.path] };
+      // Field by field rather than a spread: this runs once per routed operation.
+      const result: RoutedResult = { owner: rest.owner, successors: rest.successors, hops: rest.hops + hops, path: rest.path.length === 0 ? path : [...path, ...rest.path] };
+      if (rest.rangeStart !== undefined) result.rangeStart = rest.rangeStart;
       // The owner's copy counts only when the owner that read it is the owner settled on.
       if (readKey !== undefined && done.read === true && rest.hops === 0 && samePeer(rest.owner, nodes[0])) result.read = { record: done.record ?? null };
       return result;
@@ -128,47 +139,60 @@ export class RoutedLookups {
     const wantPath = req.wantPath === true;
     const path = wantPath ? [...checkPeerList(req.path, 'routeLookup.path', host.lookupContext.maxLookupSteps, ErrorCode.INVALID_REQUEST), host.self] : [];
     const hops = Math.max(path.length, (Number.isSafeInteger(req.hops) ? req.hops! : 0) + 1);
-    const answer = (fields: Partial<RouteDone>): Ack => {
-      this.sendDone(req.origin, { type: 'routeDone', token: req.token, nodes: [], path, hops, ...fields });
-      return ack;
-    };
-    if (!host.isJoined()) return answer({ errorCode: ErrorCode.NOT_READY });
+    if (!host.isJoined()) return this.answer(req, path, hops, [], undefined, ErrorCode.NOT_READY);
     const state = host.stepState();
     const step = findSuccessorStep(state, req.key, STEP_REPLY_CANDIDATES);
     // The owner and enough followers to settle the lookup at the origin (lookup.ts minFollowers)
     // and to read from replicas: the rest of the list would only cost encoding.
     const nodes = step.done ? step.nodes.slice(0, 1 + host.lookupContext.minFollowers) : step.nodes;
-    const fields: Partial<RouteDone> = step.rangeStart !== undefined ? { nodes, rangeStart: step.rangeStart } : { nodes };
-    const full = (): Ack => answer(fields);
     const readKey = req.readKey !== undefined && req.readKey.length > 0 ? req.readKey : undefined;
     if (step.done) {
       const owner = step.nodes[0]!;
       if (samePeer(owner, host.self)) {
         // We own the key (it is in (predecessor, self]): for a get, our copy goes with the answer.
         const record = readKey !== undefined ? host.ownerRead(readKey) : undefined;
-        return record !== undefined ? answer({ ...fields, read: true, record }) : full();
+        if (record !== undefined) return this.answer(req, path, hops, nodes, step.rangeStart, undefined, record);
+        return this.answer(req, path, hops, nodes, step.rangeStart);
       }
-      if (req.final === true || hops >= host.lookupContext.maxLookupSteps) return full();
+      if (req.final === true || hops >= host.lookupContext.maxLookupSteps) return this.answer(req, path, hops, nodes, step.rangeStart);
       if (readKey !== undefined) {
         // A get goes on to the owner, which reads and answers: one message instead of the
         // origin's read round trip, and the owner's answer carries its whole list.
-        if (await this.forward({ ...req, path, hops, final: true }, [owner], null)) return ack;
-        return full();
+        if (await this.forward(nextHop(req, path, hops, true), [owner], null)) return ack;
+        return this.answer(req, path, hops, nodes, step.rangeStart);
       }
       // The owner sits deep in our list, so the origin would have to ask it for its followers (a
       // round trip). One more forward to the peer just before the owner gets an answer with the
       // owner first and its whole list instead.
       const at = state.successors.findIndex((s) => samePeer(s, owner));
-      if (step.nodes.length - 1 >= host.lookupContext.minFollowers || at < 1) return full();
-      if (await this.forward({ ...req, path, hops, final: true }, [state.successors[at - 1]!], host.self)) return ack;
-      return full();
+      if (step.nodes.length - 1 >= host.lookupContext.minFollowers || at < 1) return this.answer(req, path, hops, nodes, step.rangeStart);
+      if (await this.forward(nextHop(req, path, hops, true), [state.successors[at - 1]!], host.self)) return ack;
+      return this.answer(req, path, hops, nodes, step.rangeStart);
     }
     // A final hop that does not see the key as resolved disagrees with its sender: the origin
     // settles it iteratively rather than this peer routing on.
-    if (req.final === true) return answer({ errorCode: ErrorCode.NOT_OWNER });
-    if (hops >= host.lookupContext.maxLookupSteps) return answer({ errorCode: ErrorCode.LOOKUP_FAILED });
+    if (req.final === true) return this.answer(req, path, hops, [], undefined, ErrorCode.NOT_OWNER);
+    if (hops >= host.lookupContext.maxLookupSteps) return this.answer(req, path, hops, [], undefined, ErrorCode.LOOKUP_FAILED);
     // Only peers strictly closer to the key and not yet on the path: the walk cannot loop.
-    if (!(await this.forward({ ...req, path, hops }, step.nodes, host.self))) return answer({ errorCode: ErrorCode.LOOKUP_FAILED });
+    if (!(await this.forward(nextHop(req, path, hops, req.final), step.nodes, host.self))) {
+      return this.answer(req, path, hops, [], undefined, ErrorCode.LOOKUP_FAILED);
+    }
+    return ack;
+  }
+
+  /**
+   * Sends the origin of `req` its RouteDone. Built field by field, not spread: the hop path ran
+   * about a tenth slower with object spreads, which V8 copies through a generic path here.
+   */
+  private answer(req: RouteLookup, path: PeerRef[], hops: number, nodes: PeerRef[], rangeStart: Id | undefined, errorCode?: string, record?: StoredRecord | null): Ack {
+    const done: RouteDone = { type: 'routeDone', token: req.token, nodes, path, hops };
+    if (rangeStart !== undefined) done.rangeStart = rangeStart;
+    if (errorCode !== undefined) done.errorCode = errorCode;
+    if (record !== undefined) {
+      done.read = true;
+      done.record = record;
+    }
+    this.sendDone(req.origin, done);
     return ack;
   }
 
