@@ -123,10 +123,10 @@ export class FramedSocket {
   private flush(): void {
     this.flushScheduled = false;
     if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    if (this.ending || this.isClosed || this.socket.destroyed) return;
-    this.socket.write(encodeFrames(batch));
+    // One array for the life of the socket: encodeFrames copies the payloads out of it.
+    const frames = this.ending || this.isClosed || this.socket.destroyed ? null : encodeFrames(this.queue);
+    this.queue.length = 0;
+    if (frames !== null) this.socket.write(frames);
   }
 
   private onData(chunk: Buffer): void {

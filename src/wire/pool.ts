@@ -101,6 +101,8 @@ interface Entry {
   everConnected: boolean;
   /** `now` of the last request sent through this entry. */
   lastUsed: number;
+  /** The pool's use counter at that request: orders entries for eviction (ties in `now` cannot). */
+  useSeq: number;
 }
 
 /** Persistent connections by address; satisfies the chord Transport structurally. */
@@ -122,6 +124,8 @@ export class ConnectionPool {
   private readonly idleTimeoutMs: number;
   private sweeper: ReturnType<typeof setInterval> | null = null;
   private isClosed = false;
+  /** Requests sent so far (see Entry.useSeq). */
+  private uses = 0;
   /** Aborts connects still in progress when the pool closes, so close() does not wait them out. */
   private readonly shutdown = new AbortController();
 
@@ -216,13 +220,16 @@ export class ConnectionPool {
 
   /**
    * Keeps the pool under maxConnections by closing least recently used connections that have no
-   * request in flight (Map order is use order: `connection` moves an entry to the end on use).
+   * request in flight (by `useSeq`: sorting here, when a connection opens past the cap, is cheaper
+   * than keeping the Map in use order, which cost a delete and a set per message).
    * A busy pool may overshoot for a moment rather than fail a request.
    */
   private evictForCap(keep: Entry): void {
     if (this.maxConnections === 0) return;
     let excess = this.openCount() - this.maxConnections;
-    for (const [addr, entry] of this.entries) {
+    if (excess <= 0) return;
+    const byUse = [...this.entries].sort((x, y) => x[1].useSeq - y[1].useSeq);
+    for (const [addr, entry] of byUse) {
       if (excess <= 0) break;
       const conn = entry.conn;
       if (entry === keep || conn === null || conn.pendingCount > 0) continue;
@@ -261,13 +268,12 @@ export class ConnectionPool {
     if (this.isClosed) throw this.closedError();
     let entry = this.entries.get(addr);
     if (entry === undefined) {
-      entry = { conn: null, connecting: null, failures: 0, retryAt: 0, lastError: null, everConnected: false, lastUsed: 0 };
+      entry = { conn: null, connecting: null, failures: 0, retryAt: 0, lastError: null, everConnected: false, lastUsed: 0, useSeq: 0 };
+      this.entries.set(addr, entry);
       this.startSweeper();
-    } else {
-      this.entries.delete(addr); // re-inserted below: Map order is least-recently-used first
     }
-    this.entries.set(addr, entry);
     entry.lastUsed = this.now();
+    entry.useSeq = this.uses++;
     if (entry.conn !== null) {
       if (entry.conn.isOpen) return entry.conn;
       entry.conn = null;

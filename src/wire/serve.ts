@@ -342,17 +342,28 @@ class ServerConnection implements ServedConnection {
     }
     // A one-way request (a hop of a recursive lookup) is answered elsewhere or not at all.
     const oneWay = isOneWay(req);
-    answer
-      .then(
-        (res) => (oneWay ? undefined : this.reply(reqId, req, res)),
-        (err: unknown) => (oneWay ? this.log.debug(`one-way ${req.type} failed`, { err: String(err) }) : this.replyError(reqId, req, err)),
-      )
-      .catch((err: unknown) => this.internalFailure(err))
-      .finally(() => {
-        this.inFlightCount--;
+    // One `then` with both outcomes handled inside it, rather than a then/catch/finally/catch
+    // chain: two promises per request instead of five or so, on the path of every message.
+    const settle = (ok: boolean, res: Response | undefined, err: unknown): void => {
+      try {
+        if (oneWay) {
+          if (!ok) this.log.debug(`one-way ${req.type} failed`, { err: String(err) });
+        } else if (!ok) this.replyError(reqId, req, err);
+        else this.reply(reqId, req, res!);
+      } catch (e) {
+        this.internalFailure(e);
+      }
+      this.inFlightCount--;
+      try {
         this.drain();
-      })
-      .catch((err: unknown) => this.internalFailure(err));
+      } catch (e) {
+        this.internalFailure(e);
+      }
+    };
+    void answer.then(
+      (res) => settle(true, res, undefined),
+      (err: unknown) => settle(false, undefined, err),
+    );
   }
 
   /** Last line of defence: a bug on our side costs this connection, never the process. */
