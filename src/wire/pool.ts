@@ -105,9 +105,6 @@ interface Entry {
   useSeq: number;
 }
 
-/** What `send` returns once the frame is queued (one shared settled promise: nothing to wait for). */
-const SENT: Promise<void> = Promise.resolve();
-
 /** Persistent connections by address; satisfies the chord Transport structurally. */
 export class ConnectionPool {
   private readonly log: Logger;
@@ -165,13 +162,7 @@ export class ConnectionPool {
    * CONNECTION_LOST when the connection drops first, RemoteError for an error reply, CLOSED once
    * the pool is closed. Never resolves with an `error` response.
    */
-  request(addr: string, req: Request, options: RequestOptions = {}): Promise<Response> {
-    const open = this.openConnection(addr);
-    if (open !== null) return open.request(req, options); // its default timeout is ours
-    return this.requestConnecting(addr, req, options);
-  }
-
-  private async requestConnecting(addr: string, req: Request, options: RequestOptions): Promise<Response> {
+  async request(addr: string, req: Request, options: RequestOptions = {}): Promise<Response> {
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     const start = this.now();
     const conn = await this.connection(addr, timeoutMs);
@@ -184,34 +175,9 @@ export class ConnectionPool {
    * Sends a one-way request (ONE_WAY_TYPES) over the pooled connection to `addr`, opening it if
    * needed; resolves once the frame is queued. Rejects as `request` does while connecting.
    */
-  send(addr: string, req: Request, options: RequestOptions = {}): Promise<void> {
-    const open = this.openConnection(addr);
-    if (open === null) return this.sendConnecting(addr, req, options);
-    try {
-      open.send(req);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return SENT;
-  }
-
-  private async sendConnecting(addr: string, req: Request, options: RequestOptions): Promise<void> {
+  async send(addr: string, req: Request, options: RequestOptions = {}): Promise<void> {
     const conn = await this.connection(addr, options.timeoutMs ?? this.requestTimeoutMs);
     conn.send(req);
-  }
-
-  /**
-   * The open connection to `addr`, marked used, or null when there is none (closed pool, never
-   * connected, connecting, or dropped). The path of almost every message: no async function and no
-   * await between the caller and the socket's queue, which `connection` would add.
-   */
-  private openConnection(addr: string): Connection | null {
-    if (this.isClosed) return null;
-    const entry = this.entries.get(addr);
-    if (entry === undefined || entry.conn === null || !entry.conn.isOpen) return null;
-    entry.lastUsed = this.now();
-    entry.useSeq = this.uses++;
-    return entry.conn;
   }
 
   /** Closes the connection to `addr`, if any (its pending requests reject with CLOSED). */
