@@ -1,9 +1,10 @@
 /** The finger table's cheap refresh rules and the step/candidate functions of lookup.ts. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { FingerTable } from '../../src/chord/finger-table.js';
 import { addCandidate, closestPreceding, findSuccessorStep, type StepState } from '../../src/chord/lookup.js';
-import { ID_BITS } from '../../src/ring/index.js';
+import { ID_BITS, between } from '../../src/ring/index.js';
 import type { PeerRef } from '../../src/protocol/messages.js';
 
 /** Peer at position n * 2^152 on the ring (byte 0 = n). */
@@ -107,4 +108,38 @@ test('iterativeLookup gives up with LOOKUP_FAILED: all candidates dead, or a rou
   };
   await assert.rejects(iterativeLookup({ ...base, transport: endless }, p(200).id, [p(1)]), { code: 'LOOKUP_FAILED' });
   assert.equal(asked, 5);
+});
+
+test('property: routing over the short list gives what all 160 fingers give: the best peers in (self, key)', () => {
+  // Peers at random places; fingers hold runs of the same object with gaps (null), as after
+  // refreshes and removals; the successor list may repeat fingers.
+  const pool = Array.from({ length: 24 }, (_, i) => {
+    const id = new Uint8Array(20);
+    id[0] = (i * 37 + 11) & 0xff;
+    id[1] = i; // two peers may share byte 0
+    return { id, addr: `q${i}` };
+  });
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: ID_BITS - 1 }), fc.integer({ min: 0, max: 40 }), fc.option(fc.integer({ min: 0, max: pool.length - 1 }))), { maxLength: 12 }),
+      fc.array(fc.integer({ min: 0, max: pool.length - 1 }), { maxLength: 8 }),
+      fc.integer({ min: 0, max: pool.length - 1 }),
+      fc.uint8Array({ minLength: 20, maxLength: 20 }),
+      fc.integer({ min: 1, max: 8 }),
+      (runs, succ, selfAt, key, max) => {
+        const self = pool[selfAt]!;
+        const table = new FingerTable(self.id);
+        for (const [from, len, who] of runs) for (let i = from; i < Math.min(ID_BITS, from + len); i++) table.set(i, who === null ? null : pool[who]!);
+        const successors = succ.map((i) => pool[i]!);
+        const viaAll = closestPreceding(self.id, key, table.all, successors, max);
+        const viaRouting = closestPreceding(self.id, key, table.routing, successors, max);
+        assert.deepEqual(viaRouting.map((x) => x.addr), viaAll.map((x) => x.addr));
+        // The reference: every distinct peer strictly between self and key, closest to key first.
+        const inside = [...new Set([...table.all, ...successors])].filter((x): x is PeerRef => x !== null && between(self.id, x.id, key));
+        inside.sort((a, b) => (between(b.id, a.id, key) ? -1 : 1));
+        assert.deepEqual(viaAll.map((x) => x.addr), inside.slice(0, max).map((x) => x.addr));
+      },
+    ),
+    { numRuns: 400, seed: 7 },
+  );
 });
