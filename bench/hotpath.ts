@@ -145,8 +145,10 @@ try {
   };
   if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
-    process.stdout.write(`${op}, route cache ${values.cache}, ${opts.peers} peers, concurrency ${opts.concurrency}: median ${report.cpuUsPerOp} µs of CPU per operation\n`);
-    for (const r of report.rounds) process.stdout.write(`  ${r.cpuUsPerOp} µs/op, ${r.messagesPerOp} messages/op (peer to peer), ${r.meanHops} hops\n`);
+    // One write: a reader that stops early (`| head -1`) then costs no EPIPE error.
+    const lines = [`${op}, route cache ${values.cache}, ${opts.peers} peers, concurrency ${opts.concurrency}: median ${report.cpuUsPerOp} µs of CPU per operation`];
+    for (const r of report.rounds) lines.push(`  ${r.cpuUsPerOp} µs/op, ${r.messagesPerOp} messages/op (peer to peer), ${r.meanHops} hops`);
+    process.stdout.write(`${lines.join('\n')}\n`);
   }
 } finally {
   for (const p of peers) p.stop();
