@@ -27,19 +27,30 @@ import type * as CodecModule from '../src/wire/codec.js';
 import type { Transport } from '../src/chord/transport.js';
 import type { Message } from '../src/protocol/messages.js';
 
-const { values } = parseArgs({
-  options: {
-    peers: { type: 'string', default: '256' },
-    op: { type: 'string', default: 'get' },
-    cache: { type: 'string', default: 'off' },
-    ops: { type: 'string', default: '20000' },
-    rounds: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '64' },
-    keys: { type: 'string', default: '1000' },
-    json: { type: 'boolean', default: false },
-    dist: { type: 'string' },
-  },
-});
+const USAGE = 'bench-hotpath: --peers, --ops, --rounds, --concurrency and --keys must be positive integers, --op get or lookup, --cache off or on';
+const OPTIONS = {
+  peers: { type: 'string', default: '256' },
+  op: { type: 'string', default: 'get' },
+  cache: { type: 'string', default: 'off' },
+  ops: { type: 'string', default: '20000' },
+  rounds: { type: 'string', default: '5' },
+  concurrency: { type: 'string', default: '64' },
+  keys: { type: 'string', default: '1000' },
+  json: { type: 'boolean', default: false },
+  dist: { type: 'string' },
+} as const;
+
+/** The options, or exit 2 naming what was wrong (an unknown flag, a missing value). */
+function parseOptions() {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+const { values } = parseOptions();
 const opts = {
   peers: Number(values.peers),
   ops: Number(values.ops),
@@ -48,7 +59,7 @@ const opts = {
   keys: Number(values.keys),
 };
 if (Object.values(opts).some((n) => !Number.isInteger(n) || n <= 0) || !['get', 'lookup'].includes(values.op!) || !['off', 'on'].includes(values.cache!)) {
-  process.stderr.write('bench-hotpath: --peers, --ops, --rounds, --concurrency and --keys must be positive integers, --op get or lookup, --cache off or on\n');
+  process.stderr.write(`${USAGE}\n`);
   process.exit(2);
 }
 const op = values.op as 'get' | 'lookup';
