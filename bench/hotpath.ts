@@ -90,6 +90,8 @@ const random = seededRandom(7);
 // Timers run on the real clock: nothing falls due within a run (no maintenance is started and
 // request timeouts are cleared by their answers), and cleared timers are freed at once.
 const network = new MemoryNetwork({ clock: systemClock }, { oneWay: true });
+// The codec is wrapped around the network's transports here rather than built into MemoryNetwork:
+// with `--dist` an older build's network runs under this harness, and it must pay the same codec.
 const plain = network.transport.bind(network);
 network.transport = (): Transport => {
   const t = plain();
