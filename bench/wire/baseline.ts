@@ -32,17 +32,36 @@ function once<T>(w: WorkerT, type: string): Promise<T> {
   });
 }
 
-/** Starts `n` relays spread over `workers` threads (relay i on worker i % workers, like the host). */
+/** 0..n-1 in random order (Fisher-Yates). */
+function shuffled(n: number): number[] {
+  const out = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** Starts `n` relays spread over `workers` threads at random places in the chain, like a host's peers on the ring. */
 export async function startBaseline(n: number, workers: number): Promise<BaselineCluster> {
   const counts = Array.from({ length: workers }, (_, w) => Math.floor(n / workers) + (w < n % workers ? 1 : 0));
   const threads = counts.map((count) => new Worker(new URL('./relay-worker.js', import.meta.url), { workerData: { count, host: HOST } }));
   const listening = await Promise.all(threads.map((w) => once<{ ports: number[] }>(w, 'listening')));
-  const addrs = listening.flatMap((l) => l.ports.map((port) => ({ host: HOST, port })));
+  const byThread = listening.flatMap((l) => l.ports.map((port) => ({ host: HOST, port })));
+  // A relay's place in the chain is independent of its thread, as a peer's hashed id is of its
+  // worker: relay i of thread order sits at position pos[i]. (Blocks of consecutive positions per
+  // thread would keep most forwards inside one thread; alternating runs showed no measurable
+  // difference either way, so this is for faithfulness, not speed.)
+  const pos = shuffled(byThread.length);
+  const addrs = new Array<{ host: string; port: number }>(byThread.length);
+  byThread.forEach((a, i) => {
+    addrs[pos[i]!] = a;
+  });
   let first = 0;
   await Promise.all(
     threads.map((w, i) => {
       const ready = once(w, 'ready');
-      w.postMessage({ type: 'peers', peers: addrs, first });
+      w.postMessage({ type: 'peers', peers: addrs, indices: pos.slice(first, first + counts[i]!) });
       first += counts[i]!;
       return ready;
     }),

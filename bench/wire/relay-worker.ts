@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Relay, type FrameLink } from './relay.js';
 
-type Command = { type: 'peers'; peers: Array<{ host: string; port: number }>; first: number } | { type: 'close' };
+type Command = { type: 'peers'; peers: Array<{ host: string; port: number }>; indices: number[] } | { type: 'close' };
 
 const { count, host } = workerData as { count: number; host: string };
 const relays: Relay[] = [];
@@ -15,7 +15,7 @@ const ports = await Promise.all(relays.map((r) => r.listen(host)));
 parentPort!.postMessage({ type: 'listening', ports });
 parentPort!.on('message', (cmd: Command) => {
   if (cmd.type === 'peers') {
-    relays.forEach((r, i) => r.setPeers(cmd.peers, cmd.first + i));
+    relays.forEach((r, i) => r.setPeers(cmd.peers, cmd.indices[i]!));
     parentPort!.postMessage({ type: 'ready' });
   } else {
     void Promise.all(relays.map((r) => r.close())).then(() => {
