@@ -10,6 +10,7 @@
  */
 import { ID_BITS, addPowerOfTwo, betweenRightIncl, idEquals, type Id } from '../ring/id.js';
 import type { PeerRef } from '../protocol/messages.js';
+import { samePeerAndAddr } from './peer-ref.js';
 
 /** Fingers of one peer; entries are null until known (or after the peer they named failed). */
 export class FingerTable {
@@ -42,7 +43,7 @@ export class FingerTable {
   get routing(): readonly PeerRef[] {
     if (this.runs === null) {
       const runs: PeerRef[] = [];
-      for (const f of this.entries) if (f !== null && f !== runs[runs.length - 1]) runs.push(f);
+      for (const f of this.entries) if (f !== null && !samePeerAndAddr(f, runs[runs.length - 1] ?? null)) runs.push(f);
       this.runs = runs;
     }
     return this.runs;
@@ -63,7 +64,10 @@ export class FingerTable {
   }
 
   private put(i: number, peer: PeerRef | null): void {
-    if (this.entries[i] === peer) return;
+    // The same peer freshly decoded from a reply is not a change: keeping the stored object keeps
+    // `routing` built and keeps the new one (and the socket read its id is a view into) from
+    // being retained until the next refresh.
+    if (samePeerAndAddr(this.entries[i] ?? null, peer)) return;
     this.entries[i] = peer;
     this.runs = null;
   }

@@ -13,6 +13,7 @@
  */
 import { betweenRightIncl, compareIds, idEquals, type Id } from '../ring/id.js';
 import type { PeerRef } from '../protocol/messages.js';
+import { sameList } from './successor-list.js';
 
 /** One cached range (start, owner.id] with the owner's followers (replica candidates). */
 export interface CachedRoute {
@@ -79,7 +80,10 @@ export class RouteCache {
     const at = this.lowerBound(route.owner.id, false);
     const same = n > 0 ? entries[at === n ? 0 : at]! : undefined;
     if (same && idEquals(same.owner.id, route.owner.id) && idEquals(same.start, route.start) && same.owner.addr === route.owner.addr) {
-      same.followers = route.followers;
+      // Keep the stored list when nothing changed: the new one would live in this long-lived
+      // entry, so it gets promoted to the old generation only to die at the next refresh, and its
+      // ids, views into a socket read, would pin that whole read buffer until then.
+      if (!sameList(same.followers, route.followers)) same.followers = route.followers;
       same.stamp = this.inserts++;
       return false;
     }

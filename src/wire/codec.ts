@@ -58,9 +58,46 @@ function rememberOneofMembers(): void {
     };
 }
 
+/** Strict like protobufjs's own (invalid UTF-8 is refused, not replaced). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The Reader fields and methods the string reader below uses (protobufjs does not type them). */
+interface RawReader {
+  buf: Uint8Array;
+  pos: number;
+  len: number;
+  size(): number;
+}
+
+/**
+ * proto3 strings are read with `stringVerify`, which for strings under 64 bytes builds the result
+ * one `+=` at a time (8 characters, then each of the rest singly): a 15-character address was 8
+ * string allocations, and decoding addresses was the largest allocator after the handlers' own
+ * frames in the bench-hotpath heap profile. This reads an ASCII string in one allocation and hands
+ * anything else to the same strict decoder, so the same strings are accepted and refused.
+ */
+function readStringsInOnePiece(): void {
+  const proto = protobuf.Reader.prototype as unknown as { stringVerify(this: RawReader): string };
+  proto.stringVerify = function (this: RawReader): string {
+    const length = this.size();
+    const start = this.pos;
+    const end = start + length;
+    if (end > this.len) throw new RangeError(`index out of range: ${start} + ${length} > ${this.len}`);
+    this.pos = end;
+    const buf = this.buf;
+    if (length < 64) {
+      let high = 0;
+      for (let i = start; i < end; i++) high |= buf[i]!;
+      if (high < 0x80) return buf instanceof Buffer ? buf.toString('latin1', start, end) : String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+    }
+    return strictUtf8.decode(buf.subarray(start, end));
+  };
+}
+
 function loadSchema(): Schema {
   let root: protobuf.Root;
   rememberOneofMembers();
+  readStringsInOnePiece();
   try {
     root = protobuf.loadSync(fileURLToPath(PROTO_URL));
   } catch (err) {

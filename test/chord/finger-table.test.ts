@@ -121,7 +121,8 @@ test('property: routing over the short list gives what all 160 fingers give: the
   });
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.integer({ min: 0, max: ID_BITS - 1 }), fc.integer({ min: 0, max: 40 }), fc.option(fc.integer({ min: 0, max: pool.length - 1 }))), { maxLength: 12 }),
+      // A run's peer is sometimes a fresh copy (the same peer decoded from another reply).
+      fc.array(fc.tuple(fc.integer({ min: 0, max: ID_BITS - 1 }), fc.integer({ min: 0, max: 40 }), fc.option(fc.integer({ min: 0, max: pool.length - 1 })), fc.boolean()), { maxLength: 12 }),
       fc.array(fc.integer({ min: 0, max: pool.length - 1 }), { maxLength: 8 }),
       fc.integer({ min: 0, max: pool.length - 1 }),
       fc.uint8Array({ minLength: 20, maxLength: 20 }),
@@ -129,17 +130,33 @@ test('property: routing over the short list gives what all 160 fingers give: the
       (runs, succ, selfAt, key, max) => {
         const self = pool[selfAt]!;
         const table = new FingerTable(self.id);
-        for (const [from, len, who] of runs) for (let i = from; i < Math.min(ID_BITS, from + len); i++) table.set(i, who === null ? null : pool[who]!);
+        const copy = (x: PeerRef): PeerRef => ({ id: Uint8Array.from(x.id), addr: x.addr });
+        for (const [from, len, who, fresh] of runs) for (let i = from; i < Math.min(ID_BITS, from + len); i++) table.set(i, who === null ? null : fresh ? copy(pool[who]!) : pool[who]!);
         const successors = succ.map((i) => pool[i]!);
         const viaAll = closestPreceding(self.id, key, table.all, successors, max);
         const viaRouting = closestPreceding(self.id, key, table.routing, successors, max);
         assert.deepEqual(viaRouting.map((x) => x.addr), viaAll.map((x) => x.addr));
         // The reference: every distinct peer strictly between self and key, closest to key first.
-        const inside = [...new Set([...table.all, ...successors])].filter((x): x is PeerRef => x !== null && between(self.id, x.id, key));
+        const distinct = new Map([...table.all, ...successors].filter((x): x is PeerRef => x !== null).map((x) => [x.addr, x]));
+        const inside = [...distinct.values()].filter((x) => between(self.id, x.id, key));
         inside.sort((a, b) => (between(b.id, a.id, key) ? -1 : 1));
         assert.deepEqual(viaAll.map((x) => x.addr), inside.slice(0, max).map((x) => x.addr));
       },
     ),
     { numRuns: 400, seed: 7 },
   );
+});
+
+test('the same peer decoded again is not a change: the stored entry and the routing list stay', () => {
+  const table = new FingerTable(p(0).id);
+  table.fillUpTo(p(10));
+  table.set(100, p(90));
+  const routing = table.routing;
+  const before = table.get(100);
+  table.set(100, p(90)); // a fresh object for the same peer
+  assert.equal(table.get(100), before);
+  assert.equal(table.routing, routing, 'not rebuilt');
+  table.set(100, { id: p(90).id, addr: '127.0.0.1:9090' }); // same id, another address: a change
+  assert.equal(table.get(100)!.addr, '127.0.0.1:9090');
+  assert.notEqual(table.routing, routing);
 });

@@ -42,6 +42,23 @@ test('a newer range replaces what it overlaps; forgetting an owner drops its ran
   assert.equal(c.size, 1);
 });
 
+test('relearning a range keeps the stored followers unless they changed', () => {
+  // A reply's peers are views into a socket read: keeping an equal new list in a long-lived entry
+  // would hold that whole read in memory until the next refresh.
+  const c = new RouteCache();
+  const followers = () => [{ id: id(30), addr: 'p30' }, { id: id(40), addr: 'p40' }];
+  c.insert({ ...route(10, 20), followers: followers() });
+  const stored = c.find(id(15))!.followers;
+  assert.equal(c.insert({ ...route(10, 20), followers: followers() }), false, 'nothing new learned');
+  assert.equal(c.find(id(15))!.followers, stored, 'the equal list is not swapped in');
+  const moved = [{ id: id(30), addr: 'p30' }, { id: id(40), addr: '127.0.0.1:4040' }];
+  c.insert({ ...route(10, 20), followers: moved });
+  assert.deepEqual(c.find(id(15))!.followers, moved, 'a changed address is taken');
+  const grown = [...moved, { id: id(50), addr: 'p50' }];
+  c.insert({ ...route(10, 20), followers: grown });
+  assert.deepEqual(c.find(id(15))!.followers, grown, 'a longer list is taken');
+});
+
 test('the oldest entry goes when the cache is full', () => {
   const c = new RouteCache(3);
   for (const [s, e] of [[0, 10], [10, 20], [20, 30], [30, 40]] as const) c.insert(route(s, e));

@@ -186,3 +186,40 @@ test('arbitrary bytes either decode or throw PROTOCOL_ERROR, never anything else
     { seed: 42, numRuns: 2000 },
   );
 });
+
+/** An Envelope whose `error` body (field 4) has `raw` as its `message` string (field 2), as sent. */
+function errorWithRawMessage(raw: Uint8Array): Buffer {
+  const body = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(raw).finish();
+  return Buffer.from(protobuf.Writer.create().uint32(8).uint32(3).uint32((4 << 3) | 2).bytes(body).finish());
+}
+
+test('string fields read exactly what a strict UTF-8 decoder reads, and invalid UTF-8 is refused', () => {
+  const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  // Mostly short ASCII (addresses), some multi-byte text, some bytes that are not UTF-8 at all;
+  // as a Buffer (a socket read) and as a plain Uint8Array.
+  const raw = fc.oneof(
+    fc.string({ maxLength: 80 }).map((s) => new TextEncoder().encode(s)),
+    fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => new TextEncoder().encode(s)),
+    fc.uint8Array({ maxLength: 80 }),
+  );
+  fc.assert(
+    fc.property(raw, fc.boolean(), (b, asBuffer) => {
+      const envelope = errorWithRawMessage(b);
+      const input = asBuffer ? envelope : new Uint8Array(envelope);
+      let expected: string | undefined;
+      try {
+        expected = strict.decode(b);
+      } catch {
+        expected = undefined;
+      }
+      if (expected === undefined) {
+        assert.throws(() => decodeMessage(input), isProtocolError);
+      } else {
+        const { msg } = decodeMessage(input);
+        assert.equal(msg.type, 'error');
+        assert.equal((msg as { message: string }).message, expected);
+      }
+    }),
+    { seed: 7, numRuns: 3000 },
+  );
+});
