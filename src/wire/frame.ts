@@ -34,7 +34,7 @@ export function encodeFrame(payload: Uint8Array): Buffer {
 }
 
 /**
- * Several frames in one buffer, so a batch of messages queued in the same event-loop turn costs a single
+ * Several frames in one buffer, so a batch of messages queued in the same tick costs a single
  * socket write (one syscall) instead of one per message.
  */
 export function encodeFrames(payloads: readonly Uint8Array[]): Buffer {
