@@ -18,22 +18,20 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import type { BenchReport } from '../src/loadgen/stats.js';
 import { CLI, chordBench, startClusterChild, type ClusterChild } from './cluster-child.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url)); // dist/bench/ -> repo root
 
-const { values } = parseArgs({
-  options: {
-    ref: { type: 'string' },
-    rounds: { type: 'string', default: '5' },
-    peers: { type: 'string', default: '256' },
-    workers: { type: 'string', default: '2' },
-    duration: { type: 'string', default: '8' },
-    idle: { type: 'string', default: '8' },
-    hotpath: { type: 'boolean', default: false },
-  },
+const { values } = parseFlags({
+  ref: { type: 'string' },
+  rounds: { type: 'string', default: '5' },
+  peers: { type: 'string', default: '256' },
+  workers: { type: 'string', default: '2' },
+  duration: { type: 'string', default: '8' },
+  idle: { type: 'string', default: '8' },
+  hotpath: { type: 'boolean', default: false },
 });
 const numbers = { rounds: Number(values.rounds), peers: Number(values.peers), workers: Number(values.workers), duration: Number(values.duration), idle: Number(values.idle) };
 if (!values.ref || Object.values(numbers).some((n) => !Number.isFinite(n) || n <= 0)) {

@@ -7,7 +7,7 @@
  * gets succeed, no acknowledged write lost), 2 for a bad flag.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { ClusterHost } from '../src/host/cluster-host.js';
 import { runChurn } from '../src/host/churn.js';
 import { jsonLogger } from '../src/log/logger.js';
@@ -31,12 +31,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let values: Record<string, string | undefined>;
-try {
-  values = parseArgs({ options: FLAGS }).values as Record<string, string | undefined>;
-} catch (err) {
-  fail(`${(err as Error).message}; flags: ${Object.keys(FLAGS).map((f) => `--${f}`).join(' ')}`);
-}
+const values = parseFlags(FLAGS).values as Record<string, string | undefined>;
 
 /** A number flag within [min, max], or exit 2 naming the flag. */
 function num(flag: keyof typeof FLAGS, min: number, max: number): number {

@@ -5,16 +5,14 @@
  *   node dist/bench/density.js --peers 1024 --workers 2
  * Prints one JSON object: {peers, workers, startMs, consistentMs, rssMiB, baselineRssMiB, rssPerPeerMiB, ...}.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { ClusterHost } from '../src/host/cluster-host.js';
 
-const { values } = parseArgs({
-  options: {
-    peers: { type: 'string', default: '256' },
-    workers: { type: 'string', default: '2' },
-    'stabilize-ms': { type: 'string' }, // default: the host's own choice for this size
-    settle: { type: 'string', default: '0' },
-  },
+const { values } = parseFlags({
+  peers: { type: 'string', default: '256' },
+  workers: { type: 'string', default: '2' },
+  'stabilize-ms': { type: 'string' }, // default: the host's own choice for this size
+  settle: { type: 'string', default: '0' },
 });
 const peers = Number(values.peers);
 const workers = Number(values.workers);

@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { RingClient } from '../src/net/client.js';
 import { PROTOCOL_VERSION, type Message } from '../src/protocol/messages.js';
 import { idToHex } from '../src/ring/index.js';
@@ -22,7 +22,7 @@ import { TrueRing } from '../src/host/health.js';
 import { encodeFrame, encodeFrames, encodeMessage } from '../src/wire/index.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, flood: { type: 'string', default: '100000' } } });
+const { values } = parseFlags({ rounds: { type: 'string', default: '3' }, flood: { type: 'string', default: '100000' } });
 const rounds = Number(values.rounds);
 const floodCount = Number(values.flood);
 if (!(rounds >= 1 && rounds <= 100)) throw new Error(`--rounds ${values.rounds}: use 1 to 100`);

@@ -13,9 +13,9 @@
  * when a cluster's noise would hide it. `--dist` runs another build's code under this harness
  * (`make bench-ab REF=... AB_ARGS=--hotpath` uses it to alternate two builds).
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseFlags } from './args.js';
 import type * as ClockModule from '../src/chord/clock.js';
 import type * as IdModule from '../src/ring/id.js';
 import type * as HashModule from '../src/ring/hash.js';
@@ -40,17 +40,7 @@ const OPTIONS = {
   dist: { type: 'string' },
 } as const;
 
-/** The options, or exit 2 naming what was wrong (an unknown flag, a missing value). */
-function parseOptions() {
-  try {
-    return parseArgs({ options: OPTIONS });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-}
-
-const { values } = parseOptions();
+const { values } = parseFlags(OPTIONS);
 const opts = {
   peers: Number(values.peers),
   ops: Number(values.ops),

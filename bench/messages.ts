@@ -8,7 +8,7 @@
  * time and socket read and write system calls per operation. One-way types
  * (routeLookup, routeDone) are one message each; every other request is two (it is answered).
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import type { BenchReport } from '../src/loadgen/stats.js';
 import { chordBench, processCpuMs as cpuMs, processSyscalls, startClusterChild } from './cluster-child.js';
 
@@ -44,18 +44,16 @@ function messages(perType: Record<string, number>): number {
   return round2(total);
 }
 
-const { values } = parseArgs({
-  options: {
-    peers: { type: 'string', default: '256' },
-    workers: { type: 'string', default: '2' },
-    op: { type: 'string', default: 'get' },
-    concurrency: { type: 'string', default: '64' },
-    duration: { type: 'string', default: '10' },
-    idle: { type: 'string', default: '10' },
-    'stabilize-ms': { type: 'string' },
-    'no-route-cache': { type: 'boolean', default: false },
-    iterative: { type: 'boolean', default: false },
-  },
+const { values } = parseFlags({
+  peers: { type: 'string', default: '256' },
+  workers: { type: 'string', default: '2' },
+  op: { type: 'string', default: 'get' },
+  concurrency: { type: 'string', default: '64' },
+  duration: { type: 'string', default: '10' },
+  idle: { type: 'string', default: '10' },
+  'stabilize-ms': { type: 'string' },
+  'no-route-cache': { type: 'boolean', default: false },
+  iterative: { type: 'boolean', default: false },
 });
 const clusterArgs = [...(values['stabilize-ms'] ? ['--stabilize-ms', values['stabilize-ms']] : []), ...(values.iterative ? ['--iterative'] : [])];
 const cluster = await startClusterChild(Number(values.peers), Number(values.workers), [], clusterArgs);

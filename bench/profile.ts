@@ -9,7 +9,7 @@
  * window of the same ring (maintenance only) is reported too, for comparison.
  */
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { fileURLToPath } from 'node:url';
 import type { BenchReport } from '../src/loadgen/stats.js';
 import { chordBench, startClusterChild } from './cluster-child.js';
@@ -64,18 +64,16 @@ export function selfTimes(profiles: CpuProfile[], window?: { fromUs: number; toU
 
 const isMain = process.argv[1] === fileURLToPath(import.meta.url);
 if (isMain) {
-  const { values } = parseArgs({
-    options: {
-      peers: { type: 'string', default: '256' },
-      workers: { type: 'string', default: '2' },
-      op: { type: 'string', default: 'get' },
-      concurrency: { type: 'string', default: '64' },
-      duration: { type: 'string', default: '15' },
-      top: { type: 'string', default: '10' },
-      dir: { type: 'string' },
-      'stabilize-ms': { type: 'string' }, // default: the host's own choice for this size
-      'no-route-cache': { type: 'boolean', default: false },
-    },
+  const { values } = parseFlags({
+    peers: { type: 'string', default: '256' },
+    workers: { type: 'string', default: '2' },
+    op: { type: 'string', default: 'get' },
+    concurrency: { type: 'string', default: '64' },
+    duration: { type: 'string', default: '15' },
+    top: { type: 'string', default: '10' },
+    dir: { type: 'string' },
+    'stabilize-ms': { type: 'string' }, // default: the host's own choice for this size
+    'no-route-cache': { type: 'boolean', default: false },
   });
   const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
   const dir = values.dir ?? fileURLToPath(new URL(`../../bench/results/profile-${stamp}/`, import.meta.url));

@@ -11,24 +11,22 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { AdminServer } from '../src/host/admin-server.js';
 import { ClusterHost } from '../src/host/cluster-host.js';
 import { RingClient } from '../src/net/client.js';
 import { chromiumMissing, launchChromium } from '../test/helpers/chromium.js';
 
-const { values } = parseArgs({
-  options: {
-    peers: { type: 'string', default: '64' },
-    workers: { type: 'string', default: '2' },
-    keys: { type: 'string', default: '600' },
-    out: { type: 'string', default: 'docs/ring-view.png' },
-    width: { type: 'string', default: '1400' },
-    height: { type: 'string', default: '900' },
-    // A ring still settling is worth a picture too: after this long the shot is taken anyway and
-    // the JSON says how consistent the ring was.
-    'consistent-timeout-ms': { type: 'string', default: '600000' },
-  },
+const { values } = parseFlags({
+  peers: { type: 'string', default: '64' },
+  workers: { type: 'string', default: '2' },
+  keys: { type: 'string', default: '600' },
+  out: { type: 'string', default: 'docs/ring-view.png' },
+  width: { type: 'string', default: '1400' },
+  height: { type: 'string', default: '900' },
+  // A ring still settling is worth a picture too: after this long the shot is taken anyway and
+  // the JSON says how consistent the ring was.
+  'consistent-timeout-ms': { type: 'string', default: '600000' },
 });
 const peers = Number(values.peers);
 const keys = Number(values.keys);

@@ -13,7 +13,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { runScenario, type SimReport } from '../src/sim/simulator.js';
 import { describeLatency, type Scenario } from '../src/sim/scenario.js';
 import { renderChart } from './svg-plot.js';
@@ -34,13 +34,11 @@ interface FigureData {
   rows: Row[];
 }
 
-const { values } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    quick: { type: 'boolean' },
-    'render-only': { type: 'boolean' },
-    out: { type: 'string' },
-  },
+const { values } = parseFlags({
+  only: { type: 'string' },
+  quick: { type: 'boolean' },
+  'render-only': { type: 'boolean' },
+  out: { type: 'string' },
 });
 const quick = values.quick === true;
 const outDir = values.out ?? (quick ? 'docs/sim/quick' : 'docs/sim');

@@ -3,10 +3,10 @@
  * runs seeds [FROM, FROM+SEEDS), prints each failing schedule's seed and shrunk trace, and a
  * summary line; exits 1 when any schedule failed.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { search } from '../src/sim/search.js';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string' }, from: { type: 'string' } } });
+const { values } = parseFlags({ seeds: { type: 'string' }, from: { type: 'string' } });
 const count = Number(values.seeds ?? 2000);
 const from = Number(values.from ?? 1);
 if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(from) || from < 0) {

@@ -9,28 +9,26 @@
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { fileURLToPath } from 'node:url';
 import type { BenchReport } from '../src/loadgen/stats.js';
 import { runBaseline, startBaseline } from './wire/baseline.js';
 import { chordBench, startClusterChild } from './cluster-child.js';
 import { renderChart, type Series } from './plots.js';
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    peers: { type: 'string' },
-    workers: { type: 'string', default: '2' },
-    repeats: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    ops: { type: 'string', default: 'get,lookup' },
-    concurrency: { type: 'string', default: '1,64' },
-    'skip-micro': { type: 'boolean', default: false },
-    'route-cache': { type: 'string', default: 'off,on' }, // off: chord bench --no-route-cache (routing measured)
-    tag: { type: 'string', default: '' },
-    'stabilize-ms': { type: 'string' }, // default: the host's own choice for each size // names this variant in the output files (latest<tag>.json)
-  },
+const { values } = parseFlags({
+  quick: { type: 'boolean', default: false },
+  peers: { type: 'string' },
+  workers: { type: 'string', default: '2' },
+  repeats: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  ops: { type: 'string', default: 'get,lookup' },
+  concurrency: { type: 'string', default: '1,64' },
+  'skip-micro': { type: 'boolean', default: false },
+  'route-cache': { type: 'string', default: 'off,on' }, // off: chord bench --no-route-cache (routing measured)
+  tag: { type: 'string', default: '' }, // names this variant in the output files (latest<tag>.json)
+  'stabilize-ms': { type: 'string' }, // default: the host's own choice for each size
 });
 const quick = values.quick === true;
 const sizes = (values.peers ?? (quick ? '16,256' : '16,64,256,1024')).split(',').map(Number);

@@ -3,18 +3,16 @@
  *   node dist/bench/wire/main.js --listeners 256 --workers 2 --forwards 3 --concurrency 64 --duration 5
  * Prints one JSON object shaped like `chord bench --json` (hops = forwards).
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../args.js';
 import { runBaseline, startBaseline } from './baseline.js';
 
-const { values } = parseArgs({
-  options: {
-    listeners: { type: 'string', default: '256' },
-    workers: { type: 'string', default: '2' },
-    forwards: { type: 'string', default: '3' },
-    concurrency: { type: 'string', default: '64' },
-    duration: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '1' },
-  },
+const { values } = parseFlags({
+  listeners: { type: 'string', default: '256' },
+  workers: { type: 'string', default: '2' },
+  forwards: { type: 'string', default: '3' },
+  concurrency: { type: 'string', default: '64' },
+  duration: { type: 'string', default: '5' },
+  warmup: { type: 'string', default: '1' },
 });
 const cluster = await startBaseline(Number(values.listeners), Number(values.workers));
 try {
