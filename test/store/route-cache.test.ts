@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { expectReply } from '../../src/protocol/messages.js';
 import { keyId } from '../../src/ring/hash.js';
 import { compareIds, idEquals } from '../../src/ring/id.js';
-import { enc, dec, makeSimRing, putMany, names, settle, type SimRing } from './sim-ring-helpers.js';
+import { enc, dec, makeSimRing, putMany, names, settle, SUCCESSORS, type SimRing } from './sim-ring-helpers.js';
 import type { SimPeer } from '../../src/sim/sim-peer.js';
 
 const sent = (ring: SimRing, type: string): number => ring.network.sent.get(type) ?? 0;
@@ -146,4 +146,29 @@ test("one routed get teaches the entry peer the owner's range and its followers'
   const { hops } = await getAll(entry, [k2], true);
   assert.equal(hops, 0, 'the get went straight to the owner');
   assert.equal(routing() - before, 0, 'no routing message was sent for it');
+});
+
+test("a recursive get's answer teaches the ranges of the owner's whole successor list", async (t) => {
+  const ring = await makeSimRing(t, 16, 12, { oneWay: true });
+  const entry = ring.peers[0]!;
+  const sorted = ring.live();
+  const after = (p: SimPeer, k: number): SimPeer => sorted[(sorted.indexOf(p) + k) % sorted.length]!;
+  const near = (p: SimPeer): boolean => p === entry || entry.chord.successors.some((s) => s.addr === p.addr);
+  // A key whose owner and its SUCCESSORS followers are all routed for and not cached yet.
+  const k = names('w', 400).find((c) => {
+    const owner = trueOwner(ring, c);
+    return Array.from({ length: SUCCESSORS + 1 }, (_, i) => after(owner, i)).every((p) => !near(p) && !entry.chord.cachedRoute(p.chord.self.id));
+  });
+  assert.ok(k !== undefined, 'the ring has such a key');
+  await putMany(ring, [k]);
+  const routed = sent(ring, 'routeLookup');
+  await getAll(entry, [k], true);
+  assert.ok(sent(ring, 'routeLookup') > routed, 'the get was routed recursively');
+
+  const owner = trueOwner(ring, k);
+  for (let i = 0; i <= SUCCESSORS; i++) {
+    const p = after(owner, i);
+    const learned = entry.chord.cachedRoute(p.chord.self.id);
+    assert.ok(learned && idEquals(learned.owner.id, p.chord.self.id), `the range of the owner's peer +${i} (${p.addr}) was learned`);
+  }
 });
