@@ -83,27 +83,45 @@ export interface PoolMetricsSample {
 /** The parts of a sample a peer's surroundings fill in (gauges read on demand). */
 export type PeerGauges = Omit<PeerMetricsSample, 'requests' | 'latency' | 'hops' | 'framesRefused' | 'ringChanges'>;
 
+/** One request type's counts: answered ok, errors by code, handling time. */
+interface TypeCounts {
+  ok: number;
+  errors: Map<string, number>;
+  latency: PlainHistogram;
+}
+
 /** What a peer counts as it runs; sampled by `sample(gauges)`. */
 export class PeerCounters {
-  private readonly requests = new Map<string, Map<string, number>>();
-  private readonly latency = new Map<string, PlainHistogram>();
+  /** By request type: one Map lookup per request. */
+  private readonly byType = new Map<string, TypeCounts>();
   private readonly hops = new PlainHistogram(HOPS_BUCKETS);
   private readonly refused = new Map<string, number>();
   ringChanges = 0;
 
   /** One handled request: its type, `ok` or the error code, and how long it took. */
   request(type: string, result: string, seconds: number): void {
-    let byResult = this.requests.get(type);
-    if (!byResult) this.requests.set(type, (byResult = new Map()));
-    byResult.set(result, (byResult.get(result) ?? 0) + 1);
-    let h = this.latency.get(type);
-    if (!h) this.latency.set(type, (h = new PlainHistogram(LATENCY_BUCKETS_S)));
-    h.observe(seconds);
+    let t = this.byType.get(type);
+    if (!t) this.byType.set(type, (t = { ok: 0, errors: new Map(), latency: new PlainHistogram(LATENCY_BUCKETS_S) }));
+    if (result === 'ok') t.ok++;
+    else t.errors.set(result, (t.errors.get(result) ?? 0) + 1);
+    t.latency.observe(seconds);
   }
 
-  lookupHops(hops: number): void {
-    this.hops.observe(hops);
-  }
+  /**
+   * One request answered by the peer's server (serve.ts calls this as it settles the request, so
+   * counting costs no promise of its own): counted by type and result, timed, and, for client
+   * operations, its hops recorded. `error` is what the handler threw when `res` is undefined.
+   */
+  readonly settled = (req: Request, res: Response | undefined, error: unknown, seconds: number): void => {
+    if (res === undefined) {
+      const code = (error as { code?: unknown } | null)?.code;
+      this.request(req.type, typeof code === 'string' ? code : 'INTERNAL', seconds);
+      return;
+    }
+    this.request(req.type, 'ok', seconds);
+    const hops = hopsOf(res);
+    if (hops !== undefined) this.hops.observe(hops);
+  };
 
   frameRefused(code: string): void {
     this.refused.set(code, (this.refused.get(code) ?? 0) + 1);
@@ -111,9 +129,12 @@ export class PeerCounters {
 
   sample(gauges: PeerGauges): PeerMetricsSample {
     const requests: Array<[string, string, number]> = [];
-    for (const [type, byResult] of this.requests) for (const [result, n] of byResult) requests.push([type, result, n]);
     const latency: Record<string, HistogramSample> = {};
-    for (const [type, h] of this.latency) latency[type] = h.sample();
+    for (const [type, t] of this.byType) {
+      if (t.ok > 0) requests.push([type, 'ok', t.ok]);
+      for (const [code, n] of t.errors) requests.push([type, code, n]);
+      latency[type] = t.latency.sample();
+    }
     return { ...gauges, requests, latency, hops: this.hops.sample(), framesRefused: Object.fromEntries(this.refused), ringChanges: this.ringChanges };
   }
 }
@@ -129,27 +150,4 @@ function hopsOf(res: Response): number | undefined {
     default:
       return undefined;
   }
-}
-
-/**
- * Wraps a peer's request handler so every request is counted by type and result, timed, and, for
- * client operations, its hops recorded. The handler's behaviour is unchanged.
- */
-export function countRequests(handler: (req: Request) => Promise<Response>, counters: PeerCounters): (req: Request) => Promise<Response> {
-  return (req) => {
-    const t0 = performance.now();
-    return handler(req).then(
-      (res) => {
-        counters.request(req.type, 'ok', (performance.now() - t0) / 1000);
-        const hops = hopsOf(res);
-        if (hops !== undefined) counters.lookupHops(hops);
-        return res;
-      },
-      (err: unknown) => {
-        const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'INTERNAL';
-        counters.request(req.type, code, (performance.now() - t0) / 1000);
-        throw err;
-      },
-    );
-  };
 }

@@ -8,10 +8,13 @@ import net from 'node:net';
 import type { RequestHandler } from '../chord/transport.js';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { PROTOCOL_VERSION, type Hello, type HelloAck, type PeerRef } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type Hello, type HelloAck, type PeerRef, type Request, type Response } from '../protocol/messages.js';
 import { createListener, formatAddr, listenOn, serveConnection, type ClusterSecret, type ServedConnection, type TlsConfig } from '../wire/index.js';
 import { definedOnly } from '../util/options.js';
 import { idToHex } from '../ring/index.js';
+
+/** Hears of every request the server answers (serve.ts ServeInit.onSettled): the peer's metrics. */
+export type RequestObserver = (req: Request, res: Response | undefined, error: unknown, seconds: number) => void;
 
 export const PEER_SERVER_DEFAULTS = Object.freeze({
   maxFrameBytes: 1024 * 1024, // frames above 1 MiB are refused before buffering (DESIGN.md)
@@ -53,6 +56,7 @@ export class PeerServer {
   private log: Logger;
   private readonly init: { maxFrameBytes: number; helloTimeoutMs: number; maxConnections: number } & PeerServerInit;
   private handler: RequestHandler | undefined;
+  private onSettled: RequestObserver | undefined;
   private self: PeerRef | null = null;
 
   private readonly onRefuse: ((code: string) => void) | undefined;
@@ -72,11 +76,12 @@ export class PeerServer {
   }
 
   /** Sets who we are (sent in HelloAck) and who answers requests. Until then requests get NOT_READY. */
-  serve(self: PeerRef, handler: RequestHandler): void {
+  serve(self: PeerRef, handler: RequestHandler, onSettled?: RequestObserver): void {
     // Known only now (a port-0 listener learns its address when bound): every later line names us.
     this.log = this.log.child({ peer: idToHex(self.id), addr: self.addr });
     this.self = self;
     this.handler = handler;
+    this.onSettled = onSettled;
   }
 
   /** Number of open client connections. */
@@ -133,6 +138,7 @@ export class PeerServer {
       secret: this.init.secret,
       log: this.log,
       onRefuse: this.onRefuse,
+      onSettled: (req, res, error, seconds) => this.onSettled?.(req, res, error, seconds),
     });
   }
 

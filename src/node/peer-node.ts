@@ -14,7 +14,7 @@ import { TcpTransport } from '../net/tcp-transport.js';
 import type { ConnectionPool } from '../wire/index.js';
 import { RegistryClient, bootstrapFromRegistry } from '../registry/index.js';
 import { composeHandler, leaveGracefully } from '../store/peer-handler.js';
-import { PeerCounters, countRequests, type PeerMetricsSample } from '../metrics/peer-metrics.js';
+import { PeerCounters, type PeerMetricsSample } from '../metrics/peer-metrics.js';
 import type { ClusterSecret, TlsConfig } from '../wire/index.js';
 
 export const NODE_DEFAULTS = Object.freeze({
@@ -177,7 +177,7 @@ export class PeerNode {
         repairIntervalMs: Math.max(STORE_DEFAULTS.repairIntervalMs, 5 * stabilizeMs),
       },
     );
-    server.serve(self, countRequests(composeHandler(chord, store), counters));
+    server.serve(self, composeHandler(chord, store), counters.settled);
     chord.onChange(() => counters.ringChanges++);
     const replicas = init.replicas ?? STORE_DEFAULTS.replicas;
     const node = new PeerNode({ self, chord, store, server, transport, log, random, counters, replicas });

@@ -7,7 +7,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AdminServer } from '../../src/host/admin-server.js';
 import { ClusterHost } from '../../src/host/cluster-host.js';
-import { PlainHistogram } from '../../src/metrics/peer-metrics.js';
+import { PeerCounters, PlainHistogram, type PeerGauges } from '../../src/metrics/peer-metrics.js';
+import { ErrorCode, RingwireError } from '../../src/errors/errors.js';
 import { RingClient } from '../../src/net/client.js';
 import { parseExposition } from '../helpers/prom-text.js';
 
@@ -24,6 +25,19 @@ test('a plain histogram counts each value in the first bucket whose bound is >= 
   const h = new PlainHistogram([1, 2, 5]);
   for (const v of [0, 1, 1.5, 2, 3, 9]) h.observe(v);
   assert.deepEqual(h.sample(), { bounds: [1, 2, 5], counts: [2, 2, 1, 1], sum: 16.5, count: 6 });
+});
+
+test('a peer counts each settled request by type and result, and the hops of client operations', () => {
+  const c = new PeerCounters();
+  const get = { type: 'get', key: new Uint8Array([1]) } as const;
+  c.settled(get, { type: 'getReply', found: true, value: new Uint8Array([2]), version: 1, hops: 3 }, undefined, 0.0002);
+  c.settled(get, undefined, new RingwireError(ErrorCode.NOT_OWNER, 'not ours'), 0.0001);
+  c.settled(get, undefined, new Error('a bug'), 0.0001);
+  c.settled({ type: 'ping' }, { type: 'pong' }, undefined, 0.00005);
+  const s = c.sample({} as PeerGauges);
+  assert.deepEqual(new Set(s.requests.map((r) => r.join(' '))), new Set(['get ok 1', 'get NOT_OWNER 1', 'get INTERNAL 1', 'ping ok 1']));
+  assert.equal(s.latency['get']!.count, 3, 'every outcome is timed');
+  assert.deepEqual([s.hops.count, s.hops.sum], [1, 3], 'hops of the answered get only');
 });
 
 test('cluster /metrics parses as Prometheus text; request, hop and key counters move with traffic', async (t) => {
