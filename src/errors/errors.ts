@@ -69,8 +69,31 @@ export class RingwireError extends Error {
  */
 export class RemoteError extends RingwireError {
   constructor(code: ErrorCode, message: string) {
-    super(code, message);
+    // No stack: the failure happened on the other side, a local stack would only show our
+    // receive loop, and capturing one costs more than handling the reply (see refusal below).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(code, message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'RemoteError';
+  }
+}
+
+/**
+ * A RingwireError built without capturing a stack, for an answer a peer refuses with on purpose
+ * (NOT_OWNER to a stale route, NOT_READY while leaving): it only travels to the caller as a reply,
+ * where no stack goes, and V8 spends 8-16 µs capturing one, several times what the refusal costs.
+ */
+export function refusal(code: ErrorCode, message: string): RingwireError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new RingwireError(code, message);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

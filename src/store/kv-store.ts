@@ -8,7 +8,7 @@
  */
 import type { Clock, TimerHandle } from '../chord/clock.js';
 import type { Transport } from '../chord/transport.js';
-import { ErrorCode, RingwireError, describeError, hasCode, isPeerFailure } from '../errors/errors.js';
+import { ErrorCode, RingwireError, describeError, hasCode, isPeerFailure, refusal } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { keyId } from '../ring/hash.js';
 import { betweenRightIncl, idEquals, idToHex, type Id } from '../ring/id.js';
@@ -353,7 +353,7 @@ export class KvStore {
 
   /** NOT_READY once the hand-off began (see `departing`). */
   private refuseIfDeparting(what: string): void {
-    if (this.departing) throw new RingwireError(ErrorCode.NOT_READY, `this peer is leaving the ring and no longer accepts ${what}; route the request afresh`);
+    if (this.departing) throw refusal(ErrorCode.NOT_READY, `this peer is leaving the ring and no longer accepts ${what}; route the request afresh`);
   }
 
   /** The owner's side of a write: version, store, replicate, count copies. */
@@ -461,7 +461,7 @@ export class KvStore {
   private checkOwned(key: Uint8Array): void {
     if (!this.ring.owns(keyId(key))) {
       const pred = this.ring.predecessor;
-      throw new RingwireError(ErrorCode.NOT_OWNER, `this peer does not own the key (its range starts after ${pred ? pred.addr : 'an unknown predecessor'}); route the request afresh`);
+      throw refusal(ErrorCode.NOT_OWNER, `this peer does not own the key (its range starts after ${pred ? pred.addr : 'an unknown predecessor'}); route the request afresh`);
     }
   }
 
