@@ -386,10 +386,12 @@ export class ChordPeer {
    * successor(key): answered from our own state when it is enough (0 hops), otherwise routed
    * recursively (routed-lookup.ts) where the transport allows, and iteratively from here when that
    * does not settle it: asking the closest preceding peers, skipping dead ones.
-   * Rejects with NOT_READY unless joined, LOOKUP_FAILED when no live route is found.
+   * Rejects with NOT_READY unless joined, LOOKUP_FAILED when no live route is found. `learn`:
+   * the request uses the route cache, so a recursive answer brings the owner's whole list (every
+   * follower's range is then cached); maintenance lookups and uncached requests leave it off.
    */
-  findSuccessor(key: Id): Promise<LookupResult> {
-    return this.resolve(key);
+  findSuccessor(key: Id, learn = false): Promise<LookupResult> {
+    return this.resolve(key, undefined, learn);
   }
 
   /**
@@ -398,8 +400,8 @@ export class ChordPeer {
    * Without `read` (answered locally, iteratively, or by a peer without a store) the caller reads.
    * The result's `path` may be left empty (`hops` counts the steps all the same).
    */
-  findSuccessorForRead(key: Id, readKey: Uint8Array): Promise<RoutedResult> {
-    return this.resolve(key, readKey);
+  findSuccessorForRead(key: Id, readKey: Uint8Array, learn = false): Promise<RoutedResult> {
+    return this.resolve(key, readKey, learn);
   }
 
   /** Installs the store's local read (see findSuccessorForRead). */
@@ -407,7 +409,7 @@ export class ChordPeer {
     this.ownerReader = read;
   }
 
-  private async resolve(key: Id, readKey?: Uint8Array): Promise<RoutedResult> {
+  private async resolve(key: Id, readKey: Uint8Array | undefined, learn: boolean): Promise<RoutedResult> {
     this.checkLookup(key);
     // Our own state first, by the same rule a remote step applies.
     const local = findSuccessorStep(this.ring.stepState(), key, LOCAL_CANDIDATES);
@@ -419,7 +421,8 @@ export class ChordPeer {
     }
     if (this.recursive) {
       // A get has no use for the route itself (only its length): it is not carried along.
-      const routed = await this.routed.lookup(key, local.nodes, readKey !== undefined ? { readKey } : { wantPath: true });
+      const wholeList = learn && this.routes !== null;
+      const routed = await this.routed.lookup(key, local.nodes, readKey !== undefined ? { readKey, wholeList } : { wantPath: true, wholeList });
       if (routed) return this.remember(routed);
       if (this.state !== 'joined') throw new RingwireError(ErrorCode.NOT_READY, `peer is ${this.state}`);
     }
@@ -436,7 +439,7 @@ export class ChordPeer {
     this.checkLookup(key);
     const local = findSuccessorStep(this.ring.stepState(), key, LOCAL_CANDIDATES);
     const route = local.done ? undefined : this.cachedRoute(key);
-    if (!route) return this.findSuccessor(key);
+    if (!route) return this.findSuccessor(key, true);
     const owner = route.owner;
     try {
       const res = await this.lookupContext.transport.request(owner.addr, { type: 'findSuccessor', key }, { timeoutMs: this.config.requestTimeoutMs });
@@ -452,7 +455,7 @@ export class ChordPeer {
       else this.log.debug('cached route failed', { owner: owner.addr, error: describeError(err) });
     }
     this.routes?.forgetOwner(owner);
-    const found = await this.findSuccessor(key);
+    const found = await this.findSuccessor(key, true);
     return { ...found, hops: found.hops + 1, path: [owner, ...found.path] };
   }
 

@@ -47,6 +47,7 @@ function nextHop(req: RouteLookup, path: PeerRef[], hops: number, final: boolean
   const next: RouteLookup = { type: 'routeLookup', key: req.key, origin: req.origin, token: req.token, path, hops };
   if (req.readKey !== undefined) next.readKey = req.readKey;
   if (req.wantPath !== undefined) next.wantPath = req.wantPath;
+  if (req.wholeList !== undefined) next.wholeList = req.wholeList;
   if (final !== undefined) next.final = final;
   return next;
 }
@@ -76,7 +77,7 @@ export class RoutedLookups {
    * (no candidate reachable, an error on the way, no answer within the request timeout): the
    * caller then routes iteratively.
    */
-  async lookup(key: Id, candidates: readonly PeerRef[], opts: { readKey?: Uint8Array; wantPath?: boolean } = {}): Promise<RoutedResult | null> {
+  async lookup(key: Id, candidates: readonly PeerRef[], opts: { readKey?: Uint8Array; wantPath?: boolean; wholeList?: boolean } = {}): Promise<RoutedResult | null> {
     const readKey = opts.readKey;
     const host = this.host;
     const token = this.newToken();
@@ -90,6 +91,7 @@ export class RoutedLookups {
     const msg: RouteLookup = { type: 'routeLookup', key, origin: host.self.addr, token, path: [], hops: 0 };
     if (readKey !== undefined) msg.readKey = readKey;
     if (opts.wantPath === true) msg.wantPath = true;
+    if (opts.wholeList === true) msg.wholeList = true;
     if (!(await this.forward(msg, candidates, null))) {
       this.settle(token, null);
       return null;
@@ -142,10 +144,11 @@ export class RoutedLookups {
     if (!host.isJoined()) return this.answer(req, path, hops, [], undefined, ErrorCode.NOT_READY);
     const state = host.stepState();
     const step = findSuccessorStep(state, req.key, STEP_REPLY_CANDIDATES);
-    // A done answer carries the whole list, not only the minFollowers the origin needs to settle
-    // and to read replicas: its route cache learns every follower's range from it (ChordPeer
-    // remember), so a fresh cache warms in about half the misses for four more peers encoded.
-    const nodes = step.nodes;
+    // The owner and enough followers to settle the lookup at the origin (lookup.ts minFollowers)
+    // and to read from replicas; the whole list when the origin's route cache learns every
+    // follower's range from it (ChordPeer remember): a fresh cache then warms in about half the
+    // misses. Otherwise the rest would only cost encoding.
+    const nodes = step.done && req.wholeList !== true ? step.nodes.slice(0, 1 + host.lookupContext.minFollowers) : step.nodes;
     const readKey = req.readKey !== undefined && req.readKey.length > 0 ? req.readKey : undefined;
     if (step.done) {
       const owner = step.nodes[0]!;

@@ -100,6 +100,12 @@ export interface RouteLookup {
   /** Forwards so far; `path` is filled only when `wantPath` (a client lookup reports its route). */
   hops?: number;
   wantPath?: boolean;
+  /**
+   * The origin's route cache learns from the answer (the request uses the cache): a done answer
+   * carries the owner's whole successor list, each follower's range one more entry, rather than
+   * only the owner and the followers needed to settle and to read replicas.
+   */
+  wholeList?: boolean;
 }
 /** The answer to a RouteLookup, sent to its origin: a done step (nodes, rangeStart) or errorCode. */
 export interface RouteDone {

@@ -319,7 +319,7 @@ export class KvStore {
     }
     let last: { retry: unknown } = { retry: undefined };
     for (let n = 1; n <= this.opts.maxAttempts; n++) {
-      const lookup = await this.lookup(id, readKey);
+      const lookup = await this.lookup(id, readKey, routeCache);
       if (lookup instanceof Error) {
         last = { retry: lookup };
         continue;
@@ -335,11 +335,11 @@ export class KvStore {
    * Resolves a key's owner; a failed lookup is returned rather than thrown, because the ring has
    * dropped the dead peers it met on the way and the next attempt may well succeed.
    */
-  private async lookup(id: Id, readKey?: Uint8Array): Promise<RingLookup | RingwireError> {
+  private async lookup(id: Id, readKey: Uint8Array | undefined, learn: boolean): Promise<RingLookup | RingwireError> {
     try {
       // A get lets the owner read on the way when the ring routes recursively (see readKey()).
-      if (readKey !== undefined && this.ring.findSuccessorForRead) return await this.ring.findSuccessorForRead(id, readKey);
-      return await this.ring.findSuccessor(id);
+      if (readKey !== undefined && this.ring.findSuccessorForRead) return await this.ring.findSuccessorForRead(id, readKey, learn);
+      return await this.ring.findSuccessor(id, learn);
     } catch (err) {
       if (hasCode(err, ErrorCode.LOOKUP_FAILED)) return err as RingwireError;
       throw err;

@@ -32,8 +32,11 @@ export interface RingView {
   readonly predecessor: PeerRef | null;
   /** The successor list, nearest first; `[self]` when the peer is alone. */
   readonly successors: readonly PeerRef[];
-  /** Resolves the owner of `key` (and its successors) through the ring. */
-  findSuccessor(key: Id): Promise<RingLookup>;
+  /**
+   * Resolves the owner of `key` (and its successors) through the ring. `learn`: the request uses
+   * the route cache, so the answer should teach it as many ranges as it can.
+   */
+  findSuccessor(key: Id, learn?: boolean): Promise<RingLookup>;
   /** True when `keyId` lies in (predecessor, self]. */
   owns(keyId: Id): boolean;
   /** Tells the ring that `peer` just failed a request, so routing drops it at once. */
@@ -49,7 +52,7 @@ export interface RingView {
    * findSuccessor for a get: the owner may read `readKey` on the way and send its copy along
    * (`read`); without `read` the store reads from the owner itself.
    */
-  findSuccessorForRead?(key: Id, readKey: Uint8Array): Promise<RingLookup & { read?: { record: StoredRecord | null } }>;
+  findSuccessorForRead?(key: Id, readKey: Uint8Array, learn?: boolean): Promise<RingLookup & { read?: { record: StoredRecord | null } }>;
   /** Gives the ring the store's local read, for the owner's side of findSuccessorForRead. */
   setOwnerReader?(read: (key: Uint8Array) => StoredRecord | null): void;
   /** Subscribes to neighbourhood changes; returns the unsubscribe function. */
