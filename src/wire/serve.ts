@@ -353,8 +353,15 @@ class ServerConnection implements ServedConnection {
     // One `then` with both outcomes handled inside it, rather than a then/catch/finally/catch
     // chain: two promises per request instead of five or so, on the path of every message.
     const settle = (ok: boolean, res: Response | undefined, err: unknown): void => {
+      if (onSettled) {
+        // Metrics only: an observer that throws is logged, never allowed to cost the reply.
+        try {
+          onSettled(req, ok ? res : undefined, err, (performance.now() - t0) / 1000);
+        } catch (e) {
+          this.log.error('request observer failed', { err: String(e) });
+        }
+      }
       try {
-        onSettled?.(req, ok ? res : undefined, err, (performance.now() - t0) / 1000);
         if (oneWay) {
           if (!ok) this.log.debug(`one-way ${req.type} failed`, { err: String(err) });
         } else if (!ok) this.replyError(reqId, req, err);

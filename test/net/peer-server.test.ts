@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { PeerServer } from '../../src/net/peer-server.js';
+import { ErrorCode, RingwireError } from '../../src/errors/errors.js';
 import type { PeerRef, Request, Response } from '../../src/protocol/messages.js';
 import { peerIdForAddr } from '../../src/ring/index.js';
 import { Connection } from '../../src/wire/index.js';
@@ -78,4 +79,27 @@ test('when every connection is busy, the oldest one is closed to serve a new cli
   await eventually(() => a.socket.destroyed, { timeoutMs: 3000, what: 'the oldest busy client closed' });
   assert.ok(!b.socket.destroyed);
   assert.ok(server.connectionCount() <= 2);
+});
+
+test('the request observer hears every answer and its failures; one that throws costs no reply', async (t) => {
+  const server = new PeerServer({}, { maxConnections: 8 });
+  const port = await server.listen('127.0.0.1', 0);
+  t.after(() => server.close());
+  const addr = `127.0.0.1:${port}`;
+  const seen: string[] = [];
+  const handler = async (req: Request): Promise<Response> => {
+    if (req.type === 'ping') return { type: 'pong' };
+    throw new RingwireError(ErrorCode.NOT_OWNER, 'not ours');
+  };
+  server.serve({ id: peerIdForAddr(addr), addr }, handler, (req, res, error, seconds) => {
+    seen.push(`${req.type} ${res ? res.type : (error as RingwireError).code}`);
+    assert.ok(seconds >= 0 && seconds < 5);
+    if (seen.length === 1) throw new Error('a broken observer');
+  });
+  const conn = await Connection.connect(addr, { self: null });
+  t.after(() => conn.close());
+  assert.equal((await conn.request({ type: 'ping' })).type, 'pong', 'answered although the observer threw');
+  await assert.rejects(conn.request({ type: 'get', key: new Uint8Array([1]) }), (err: RingwireError) => err.code === ErrorCode.NOT_OWNER);
+  assert.equal((await conn.request({ type: 'ping' })).type, 'pong', 'the connection stays up');
+  assert.deepEqual(seen, ['ping pong', 'get NOT_OWNER', 'ping pong']);
 });
