@@ -230,7 +230,10 @@ export class RegistryServer {
       case 'members':
         return { type: 'peerList', peers: this.table.list() };
       default:
-        throw new RingwireError(ErrorCode.UNKNOWN_MESSAGE, `the registry does not handle ${req.type}`);
+        throw new RingwireError(
+          ErrorCode.UNKNOWN_MESSAGE,
+          `the registry does not handle ${req.type}: it only keeps the list of members; send it to a peer's HOST:PORT instead (the ones \`chord cluster\` prints on start)`,
+        );
     }
   }
 
