@@ -8,7 +8,7 @@
  * get/put, so candidate selection works in place on small arrays and never builds id strings.
  */
 import { ErrorCode, RingwireError, describeError, hasCode, isPeerFailure } from '../errors/errors.js';
-import { between, betweenRightIncl, idEquals, idToHex, type Id } from '../ring/id.js';
+import { between, betweenRightIncl, idEquals, idToHex, idTop32, type Id } from '../ring/id.js';
 import { expectReply, type FindSuccessorReply, type PeerRef } from '../protocol/messages.js';
 import { checkPeerList, samePeer } from './peer-ref.js';
 import type { Transport } from './transport.js';
@@ -61,10 +61,26 @@ export function addCandidate(out: PeerRef[], p: PeerRef, key: Id, max: number): 
   out[pos] = p;
 }
 
+/** The ring in units of 2^128: idTop32 differences are taken modulo this. */
+const UNITS = 0x1_0000_0000;
+/**
+ * closestPreceding's ranks, index for index with its result. Module-level because the function is
+ * synchronous and never re-entered: one buffer serves every call without allocating.
+ */
+let ranks = new Float64Array(16);
+
 /**
  * Up to `max` distinct peers from `fingers` and `successors` that lie strictly between `self`
  * and `key`, best (closest to key) first: Chord's closest preceding nodes, with the successor list
  * included so routing still progresses while fingers are stale or cleared.
+ *
+ * A peer's clockwise distance from self is u * 2^128 + (the difference of the ids' last 16 bytes,
+ * which lies strictly between -2^128 and 2^128), u being the difference of their first four bytes
+ * (idTop32) modulo 2^32. So a larger u means farther from self, whether for two peers or for a
+ * peer and the key, and whole ids are compared only when the u are equal, or 0 (the peer, or the
+ * key, is then just after self or just before it, a whole circle away): odds of about 2^-31 per
+ * pair for random ids. A candidate costs a few arithmetic operations where comparing whole ids
+ * against the key and against every kept candidate cost some fifty byte-wise comparisons a step.
  */
 export function closestPreceding(
   self: Id,
@@ -74,19 +90,75 @@ export function closestPreceding(
   max: number,
 ): PeerRef[] {
   const out: PeerRef[] = [];
+  if (max <= 0) return out;
+  if (ranks.length < max) ranks = new Float64Array(max);
+  const base = idTop32(self);
+  // The key's distance in units; UNITS when key == self ((self, self) is the whole circle but
+  // self). 0 otherwise: the key is just after or just before self, so decide every peer in full.
+  let keyUnits = idTop32(key) - base;
+  if (keyUnits < 0) keyUnits += UNITS;
+  let exact = false;
+  if (keyUnits === 0) {
+    if (idEquals(self, key)) keyUnits = UNITS;
+    else exact = true;
+  }
   let prev: PeerRef | null = null;
   for (let i = fingers.length - 1; i >= 0; i--) {
     const f = fingers[i];
     // Neighbouring fingers usually hold the same object: test each run once.
     if (!f || f === prev) continue;
     prev = f;
-    if (between(self, f.id, key)) addCandidate(out, f, key, max);
+    consider(out, f, self, key, base, keyUnits, exact, max);
   }
-  for (let i = successors.length - 1; i >= 0; i--) {
-    const s = successors[i]!;
-    if (between(self, s.id, key)) addCandidate(out, s, key, max);
-  }
+  for (let i = successors.length - 1; i >= 0; i--) consider(out, successors[i]!, self, key, base, keyUnits, exact, max);
   return out;
+}
+
+/**
+ * Adds `p` to `out` (best first, at most `max`) when it lies in (self, key) and is not there yet.
+ * Its rank is its distance from self in units of 2^128 (see closestPreceding); 0 says nothing (it
+ * may then lie just after self or just before it, a whole circle away).
+ */
+function consider(out: PeerRef[], p: PeerRef, self: Id, key: Id, base: number, keyUnits: number, exact: boolean, max: number): void {
+  let units = idTop32(p.id) - base;
+  if (units < 0) units += UNITS;
+  if (exact || units === 0 || units === keyUnits) {
+    if (!between(self, p.id, key)) return;
+  } else if (units > keyUnits) {
+    return;
+  }
+  const n = out.length;
+  let pos = n;
+  // Fingers come farthest first, and then the successor list, nearest to self: in a settled
+  // ring every new candidate ranks below the last one kept, which this settles at once.
+  const last = n > 0 ? ranks[n - 1]! : 0;
+  for (let i = units > 0 && last > units ? n : 0; i < n; i++) {
+    const r = ranks[i]!;
+    // p ranks above out[i] (lies in (out[i], key)) when it is more units from self; with equal
+    // or unknown ranks the ids decide.
+    if (units > 0 && r > 0 && units !== r) {
+      if (units > r) {
+        pos = i;
+        break;
+      }
+      continue;
+    }
+    const q = out[i]!;
+    // The same peer: out is sorted strictly, so a copy of p can only be met here.
+    if (q === p || idEquals(q.id, p.id)) return;
+    if (between(q.id, p.id, key)) {
+      pos = i;
+      break;
+    }
+  }
+  if (pos >= max) return;
+  // Shift by hand (splice is a slow call for arrays this small); a full array drops its last.
+  for (let i = n < max ? n : max - 1; i > pos; i--) {
+    out[i] = out[i - 1]!;
+    ranks[i] = ranks[i - 1]!;
+  }
+  out[pos] = p;
+  ranks[pos] = units;
 }
 
 /** What a peer knows, as the step function needs it. */

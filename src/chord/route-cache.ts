@@ -11,7 +11,7 @@
  * for the first owner at or after it (clockwise); ranges never overlap, because inserting a range
  * removes every entry it overlaps (the newer knowledge wins).
  */
-import { betweenRightIncl, compareIds, idEquals, type Id } from '../ring/id.js';
+import { betweenRightIncl, compareIds, idEquals, idTop32, type Id } from '../ring/id.js';
 import type { PeerRef } from '../protocol/messages.js';
 import { sameList } from './successor-list.js';
 
@@ -31,15 +31,10 @@ interface Entry extends CachedRoute {
   stamp: number;
 }
 
-/** The first 4 bytes of an id as an unsigned number. */
-function top32(id: Id): number {
-  return id[0]! * 0x1000000 + ((id[1]! << 16) | (id[2]! << 8) | id[3]!);
-}
-
 export class RouteCache {
   private entries: Entry[] = []; // sorted by owner id
   /**
-   * top32 of each entry's owner id, index for index: the binary searches compare these numbers
+   * idTop32 of each entry's owner id, index for index: the binary searches compare these numbers
    * and read an id only on a tie, so a search over hundreds of entries reads one packed array
    * instead of chasing entry -> owner -> id bytes for every probe.
    */
@@ -107,7 +102,7 @@ export class RouteCache {
     const entry: Entry = { start: route.start, owner: route.owner, followers: route.followers, stamp: this.inserts++ };
     const pos = this.lowerBound(route.owner.id, false);
     entries.splice(pos, 0, entry);
-    this.tops.splice(pos, 0, top32(route.owner.id));
+    this.tops.splice(pos, 0, idTop32(route.owner.id));
     if (entries.length > this.max) {
       let oldest = 0;
       for (let k = 1; k < entries.length; k++) if (entries[k]!.stamp < entries[oldest]!.stamp) oldest = k;
@@ -119,7 +114,7 @@ export class RouteCache {
   /** Index of the first owner >= id (> id when `strict`, and then 0 past the end: wrap-around). */
   private lowerBound(id: Id, strict: boolean): number {
     const tops = this.tops;
-    const t = top32(id);
+    const t = idTop32(id);
     let lo = 0;
     let hi = tops.length;
     while (lo < hi) {
@@ -141,7 +136,7 @@ export class RouteCache {
   forgetOwner(peer: PeerRef): void {
     if (this.entries.some((e) => e.owner.addr === peer.addr || idEquals(e.owner.id, peer.id))) {
       this.entries = this.entries.filter((e) => e.owner.addr !== peer.addr && !idEquals(e.owner.id, peer.id));
-      this.tops = this.entries.map((e) => top32(e.owner.id));
+      this.tops = this.entries.map((e) => idTop32(e.owner.id));
     }
   }
 

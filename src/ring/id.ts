@@ -65,6 +65,15 @@ export function compareIds(a: Id, b: Id): -1 | 0 | 1 {
   return 0;
 }
 
+/**
+ * The first 4 bytes of an id as an unsigned number: the id's position on the ring in units of
+ * 2^128. Hot loops compare these numbers and read whole ids only when two of them are within one
+ * unit (route-cache.ts, lookup.ts closestPreceding).
+ */
+export function idTop32(id: Id): number {
+  return id[0]! * 0x1000000 + ((id[1]! << 16) | (id[2]! << 8) | id[3]!);
+}
+
 /** a == b. */
 export function idEquals(a: Id, b: Id): boolean {
   for (let i = 0; i < ID_BYTES; i++) if (a[i] !== b[i]) return false;

@@ -44,7 +44,7 @@ test('BigInt add 2^i agrees with addPowerOfTwo, including the wrap past 2^160', 
   }
 });
 
-test('BigInt closest preceding finger agrees with closestPreceding over a full table', () => {
+test('BigInt closest preceding finger agrees with closestPreceding over a full table and over its distinct runs', () => {
   const rand = prng(4);
   for (const n of [2, 16, 1024]) {
     const fx = fingerFixture(rand, n);
@@ -56,13 +56,18 @@ test('BigInt closest preceding finger agrees with closestPreceding over a full t
     });
     const keys: Id[] = [fx.self, ...fx.fingers.slice(0, 20).map((f) => f.id)];
     for (let k = 0; k < 200; k++) keys.push(nearbyId(rand, fx.self));
+    // Also over the table's distinct runs, as the micro suite's "distinct runs" rows give it.
+    const runs = fx.fingers.filter((f, i) => i === 0 || f !== fx.fingers[i - 1]);
+    const bigRuns = runs.map((f) => bigOf.get(f)!);
     for (const key of keys) {
-      const ours = closestPreceding(fx.self, key, fx.fingers, [], 1);
-      const ref = bigClosestPrecedingFinger(toBig(fx.self), toBig(key), bigFingers);
-      if (ref === null) assert.equal(ours.length, 0);
-      else {
-        assert.equal(ours.length, 1);
-        assert.ok(idEquals(fromBig(ref.id), ours[0]!.id));
+      for (const [fingers, big] of [[fx.fingers, bigFingers], [runs, bigRuns]] as const) {
+        const ours = closestPreceding(fx.self, key, fingers, [], 1);
+        const ref = bigClosestPrecedingFinger(toBig(fx.self), toBig(key), big);
+        if (ref === null) assert.equal(ours.length, 0);
+        else {
+          assert.equal(ours.length, 1);
+          assert.ok(idEquals(fromBig(ref.id), ours[0]!.id));
+        }
       }
     }
   }

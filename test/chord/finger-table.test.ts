@@ -160,3 +160,56 @@ test('the same peer decoded again is not a change: the stored entry and the rout
   assert.equal(table.get(100)!.addr, '127.0.0.1:9090');
   assert.notEqual(table.routing, routing);
 });
+
+test('property: closestPreceding ranks peers exactly when ids sit within a few 2^128 units of each other, of self or of the key', () => {
+  // closestPreceding decides from the ids' first four bytes and compares whole ids only near unit
+  // boundaries; ids offset from one base by amounts around 2^128 (and tiny and huge ones, either
+  // way round the ring) hit every such case: borrows, a key just before or after self, key == self,
+  // peers a whole circle away from self.
+  const RING = 1n << 160n;
+  const toId = (v: bigint): Uint8Array => {
+    const out = new Uint8Array(20);
+    let x = ((v % RING) + RING) % RING;
+    for (let i = 19; i >= 0; i--) {
+      out[i] = Number(x & 0xffn);
+      x >>= 8n;
+    }
+    return out;
+  };
+  const offset = fc.oneof(
+    fc.bigInt({ min: -(1n << 8n), max: 1n << 8n }),
+    fc.bigInt({ min: -(1n << 130n), max: 1n << 130n }),
+    fc.bigInt({ min: -(3n << 128n), max: 3n << 128n }).map((x) => x - (x % (1n << 120n))),
+    fc.bigInt({ min: 0n, max: RING - 1n }),
+  );
+  fc.assert(
+    fc.property(
+      fc.bigInt({ min: 0n, max: RING - 1n }),
+      offset,
+      fc.oneof(offset, fc.constant(0n)),
+      fc.array(fc.tuple(offset, fc.integer({ min: 1, max: 30 })), { maxLength: 10 }),
+      fc.array(offset, { maxLength: 8 }),
+      fc.integer({ min: 1, max: 8 }),
+      (base, selfOff, keyOff, fingerRuns, succOffs, max) => {
+        const self = toId(base + selfOff);
+        const key = toId(base + keyOff);
+        let n = 0;
+        const peer = (off: bigint): PeerRef => ({ id: toId(base + off), addr: `r${n++}` });
+        const fingers: (PeerRef | null)[] = [];
+        for (const [off, len] of fingerRuns) {
+          const f = peer(off);
+          for (let i = 0; i < len && fingers.length < ID_BITS; i++) fingers.push(f);
+        }
+        const successors = succOffs.map(peer);
+        // The reference: every peer in (self, key) inserted one by one, ranked by full comparisons.
+        const want: PeerRef[] = [];
+        for (const x of [...fingers.filter((f): f is PeerRef => f !== null).reverse(), ...[...successors].reverse()]) {
+          if (between(self, x.id, key)) addCandidate(want, x, key, max);
+        }
+        const got = closestPreceding(self, key, fingers, successors, max);
+        assert.deepEqual(got.map((x) => x.addr), want.map((x) => x.addr));
+      },
+    ),
+    { numRuns: 3000, seed: 11 },
+  );
+});
