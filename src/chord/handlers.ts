@@ -12,6 +12,7 @@ import { findSuccessorStep, type LookupResult } from './lookup.js';
 import { checkOptionalPeerRef, checkPeerList, checkPeerRef, describePeer, samePeer, samePeerAndAddr } from './peer-ref.js';
 import { MAX_WIRE_LIST, type Probe } from './probe.js';
 import type { RingState } from './ring-state.js';
+import type { RouteCacheUse } from './route-cache.js';
 import { indexOfPeer, spliceLeaver } from './successor-list.js';
 
 /** The request types ChordPeer.handle answers. */
@@ -32,7 +33,7 @@ export interface HandlerHost {
   readonly log: Logger;
   /** True while the peer is joined (re-read after every await). */
   isJoined(): boolean;
-  findSuccessor(key: Id): Promise<LookupResult>;
+  findSuccessor(key: Id, cache?: RouteCacheUse): Promise<LookupResult>;
   /** findSuccessor through the route cache (client lookups). */
   findSuccessorCached(key: Id): Promise<LookupResult>;
   stabilize(): Promise<void>;
@@ -54,7 +55,7 @@ export async function handleChordRequest(host: HandlerHost, req: Request): Promi
       return findSuccessorStep(ring.stepState(), req.key);
     case 'lookup': {
       if (!isId(req.keyId)) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'lookup.keyId must be a 20-byte id');
-      const found = req.noRouteCache ? await host.findSuccessor(req.keyId) : await host.findSuccessorCached(req.keyId);
+      const found = req.noRouteCache ? await host.findSuccessor(req.keyId, 'skip') : await host.findSuccessorCached(req.keyId);
       return { type: 'lookupReply', owner: found.owner, hops: found.hops, path: found.path };
     }
     case 'successorsChanged':

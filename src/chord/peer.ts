@@ -22,7 +22,7 @@ import type { Transport } from './transport.js';
 import { resolveChordConfig, type ChordConfig, type ChordInit } from './defaults.js';
 import { CHORD_REQUEST_TYPES, handleChordRequest, type HandlerHost } from './handlers.js';
 import { findSuccessorStep, isGone, iterativeLookup, LOCAL_CANDIDATES, MAX_REPLY_NODES, type LookupContext, type LookupResult } from './lookup.js';
-import { RouteCache } from './route-cache.js';
+import { RouteCache, type RouteCacheUse } from './route-cache.js';
 import { RoutedLookups, type RoutedResult } from './routed-lookup.js';
 import { checkPeerList } from './peer-ref.js';
 import { expectReply } from '../protocol/messages.js';
@@ -162,7 +162,7 @@ export class ChordPeer {
       probe: this.probe,
       log: this.log,
       isJoined: () => this.state === 'joined',
-      findSuccessor: (key) => this.findSuccessor(key),
+      findSuccessor: (key, cache) => this.findSuccessor(key, cache),
       findSuccessorCached: (key) => this.findSuccessorCached(key),
       stabilize: () => this.stabilize(),
       nudge: () => this.nudge(),
@@ -386,12 +386,11 @@ export class ChordPeer {
    * successor(key): answered from our own state when it is enough (0 hops), otherwise routed
    * recursively (routed-lookup.ts) where the transport allows, and iteratively from here when that
    * does not settle it: asking the closest preceding peers, skipping dead ones.
-   * Rejects with NOT_READY unless joined, LOOKUP_FAILED when no live route is found. `learn`:
-   * the request uses the route cache, so a recursive answer brings the owner's whole list (every
-   * follower's range is then cached); maintenance lookups and uncached requests leave it off.
+   * Rejects with NOT_READY unless joined, LOOKUP_FAILED when no live route is found. `cache`:
+   * what the answer does to the route cache (RouteCacheUse); the peer's own lookups learn.
    */
-  findSuccessor(key: Id, learn = false): Promise<LookupResult> {
-    return this.resolve(key, undefined, learn);
+  findSuccessor(key: Id, cache: RouteCacheUse = 'learn'): Promise<LookupResult> {
+    return this.resolve(key, undefined, cache);
   }
 
   /**
@@ -400,8 +399,8 @@ export class ChordPeer {
    * Without `read` (answered locally, iteratively, or by a peer without a store) the caller reads.
    * The result's `path` may be left empty (`hops` counts the steps all the same).
    */
-  findSuccessorForRead(key: Id, readKey: Uint8Array, learn = false): Promise<RoutedResult> {
-    return this.resolve(key, readKey, learn);
+  findSuccessorForRead(key: Id, readKey: Uint8Array, cache: RouteCacheUse = 'learn'): Promise<RoutedResult> {
+    return this.resolve(key, readKey, cache);
   }
 
   /** Installs the store's local read (see findSuccessorForRead). */
@@ -409,7 +408,7 @@ export class ChordPeer {
     this.ownerReader = read;
   }
 
-  private async resolve(key: Id, readKey: Uint8Array | undefined, learn: boolean): Promise<RoutedResult> {
+  private async resolve(key: Id, readKey: Uint8Array | undefined, cache: RouteCacheUse): Promise<RoutedResult> {
     this.checkLookup(key);
     // Our own state first, by the same rule a remote step applies.
     const local = findSuccessorStep(this.ring.stepState(), key, LOCAL_CANDIDATES);
@@ -417,16 +416,16 @@ export class ChordPeer {
       const owner = local.nodes[0]!;
       const enough = local.nodes.length > this.lookupContext.minFollowers || samePeer(owner, this.self);
       if (enough && !this.ring.gone.has(owner.addr)) return { owner, successors: local.nodes.slice(1), hops: 0, path: [] };
-      return this.remember(await iterativeLookup(this.lookupContext, key, [], { localDone: local.nodes, localRangeStart: local.rangeStart }));
+      return this.remember(await iterativeLookup(this.lookupContext, key, [], { localDone: local.nodes, localRangeStart: local.rangeStart }), cache);
     }
     if (this.recursive) {
       // A get has no use for the route itself (only its length): it is not carried along.
-      const wholeList = learn && this.routes !== null;
+      const wholeList = cache === 'use' && this.routes !== null;
       const routed = await this.routed.lookup(key, local.nodes, readKey !== undefined ? { readKey, wholeList } : { wantPath: true, wholeList });
-      if (routed) return this.remember(routed);
+      if (routed) return this.remember(routed, cache);
       if (this.state !== 'joined') throw new RingwireError(ErrorCode.NOT_READY, `peer is ${this.state}`);
     }
-    return this.remember(await iterativeLookup(this.lookupContext, key, local.nodes));
+    return this.remember(await iterativeLookup(this.lookupContext, key, local.nodes), cache);
   }
 
   /**
@@ -439,7 +438,7 @@ export class ChordPeer {
     this.checkLookup(key);
     const local = findSuccessorStep(this.ring.stepState(), key, LOCAL_CANDIDATES);
     const route = local.done ? undefined : this.cachedRoute(key);
-    if (!route) return this.findSuccessor(key, true);
+    if (!route) return this.findSuccessor(key, 'use');
     const owner = route.owner;
     try {
       const res = await this.lookupContext.transport.request(owner.addr, { type: 'findSuccessor', key }, { timeoutMs: this.config.requestTimeoutMs });
@@ -448,14 +447,14 @@ export class ChordPeer {
       if (reply.done && samePeer(reply.nodes[0], owner)) {
         const result: LookupResult = { owner, successors: reply.nodes.slice(1), hops: 1, path: [owner] };
         if (reply.rangeStart !== undefined && reply.rangeStart.length === 20) result.rangeStart = reply.rangeStart;
-        return this.remember(result);
+        return this.remember(result, 'use');
       }
     } catch (err) {
       if (isGone(err)) this.suspect(owner);
       else this.log.debug('cached route failed', { owner: owner.addr, error: describeError(err) });
     }
     this.routes?.forgetOwner(owner);
-    const found = await this.findSuccessor(key, true);
+    const found = await this.findSuccessor(key, 'use');
     return { ...found, hops: found.hops + 1, path: [owner, ...found.path] };
   }
 
@@ -496,9 +495,9 @@ export class ChordPeer {
    * (a RouteDone names the owner and ceil(r/2) followers) fill an entry peer's cache that much
    * sooner; a follower entry made stale by a join costs one refused round trip like any other.
    */
-  private remember(result: LookupResult): LookupResult {
+  private remember(result: LookupResult, cache: RouteCacheUse): LookupResult {
     const routes = this.routes;
-    if (!routes || result.rangeStart === undefined || samePeer(result.owner, this.self)) return result;
+    if (!routes || cache === 'skip' || result.rangeStart === undefined || samePeer(result.owner, this.self)) return result;
     if (!routes.insert({ start: result.rangeStart, owner: result.owner, followers: result.successors })) return result;
     const list = result.successors;
     let prev = result.owner;

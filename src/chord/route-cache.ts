@@ -15,6 +15,15 @@ import { betweenRightIncl, compareIds, idEquals, idTop32, type Id } from '../rin
 import type { PeerRef } from '../protocol/messages.js';
 import { sameList } from './successor-list.js';
 
+/**
+ * What a lookup does with the route cache. 'use': a client request that goes through it, so the
+ * answer carries the owner's whole successor list and teaches the cache every range it can.
+ * 'skip': a request that opted out (noRouteCache): it leaves the cache as it found it, as a peer
+ * without one would. 'learn': the peer's own lookups (joins, fingers, the store's upkeep), which
+ * cache the owner's range from the short answer they get anyway.
+ */
+export type RouteCacheUse = 'use' | 'skip' | 'learn';
+
 /** One cached range (start, owner.id] with the owner's followers (replica candidates). */
 export interface CachedRoute {
   /** The id just before the range: the owner's predecessor when it was learned. */

@@ -57,7 +57,7 @@ export interface Info {
 }
 
 // --- client key-value access ---
-/** noRouteCache: resolve by routing even when the entry peer has a cached route (benchmarks, checks). */
+/** noRouteCache: resolve by routing even when the entry peer has a cached route, and leave its cache as it was (benchmarks, checks). */
 export interface Lookup { type: 'lookup'; keyId: Id; noRouteCache?: boolean }
 export interface LookupReply { type: 'lookupReply'; owner: PeerRef; hops: number; path: PeerRef[] }
 export interface Put { type: 'put'; key: Uint8Array; value: Uint8Array; noRouteCache?: boolean }

@@ -8,6 +8,7 @@
  */
 import type { Clock, TimerHandle } from '../chord/clock.js';
 import type { Transport } from '../chord/transport.js';
+import type { RouteCacheUse } from '../chord/route-cache.js';
 import { ErrorCode, RingwireError, describeError, hasCode, isPeerFailure, refusal } from '../errors/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { keyId } from '../ring/hash.js';
@@ -319,7 +320,7 @@ export class KvStore {
     }
     let last: { retry: unknown } = { retry: undefined };
     for (let n = 1; n <= this.opts.maxAttempts; n++) {
-      const lookup = await this.lookup(id, readKey, routeCache);
+      const lookup = await this.lookup(id, readKey, routeCache ? 'use' : 'skip');
       if (lookup instanceof Error) {
         last = { retry: lookup };
         continue;
@@ -335,11 +336,11 @@ export class KvStore {
    * Resolves a key's owner; a failed lookup is returned rather than thrown, because the ring has
    * dropped the dead peers it met on the way and the next attempt may well succeed.
    */
-  private async lookup(id: Id, readKey: Uint8Array | undefined, learn: boolean): Promise<RingLookup | RingwireError> {
+  private async lookup(id: Id, readKey: Uint8Array | undefined, cache: RouteCacheUse): Promise<RingLookup | RingwireError> {
     try {
       // A get lets the owner read on the way when the ring routes recursively (see readKey()).
-      if (readKey !== undefined && this.ring.findSuccessorForRead) return await this.ring.findSuccessorForRead(id, readKey, learn);
-      return await this.ring.findSuccessor(id, learn);
+      if (readKey !== undefined && this.ring.findSuccessorForRead) return await this.ring.findSuccessorForRead(id, readKey, cache);
+      return await this.ring.findSuccessor(id, cache);
     } catch (err) {
       if (hasCode(err, ErrorCode.LOOKUP_FAILED)) return err as RingwireError;
       throw err;

@@ -5,6 +5,7 @@
  */
 import type { Id } from '../ring/id.js';
 import type { PeerRef, StoredRecord } from '../protocol/messages.js';
+import type { RouteCacheUse } from '../chord/route-cache.js';
 
 /** Where a key lives, as resolved by a lookup. */
 export interface RingLookup {
@@ -33,10 +34,10 @@ export interface RingView {
   /** The successor list, nearest first; `[self]` when the peer is alone. */
   readonly successors: readonly PeerRef[];
   /**
-   * Resolves the owner of `key` (and its successors) through the ring. `learn`: the request uses
-   * the route cache, so the answer should teach it as many ranges as it can.
+   * Resolves the owner of `key` (and its successors) through the ring. `cache`: what the answer
+   * does to the ring's route cache (see RouteCacheUse; the store's own upkeep leaves it unset).
    */
-  findSuccessor(key: Id, learn?: boolean): Promise<RingLookup>;
+  findSuccessor(key: Id, cache?: RouteCacheUse): Promise<RingLookup>;
   /** True when `keyId` lies in (predecessor, self]. */
   owns(keyId: Id): boolean;
   /** Tells the ring that `peer` just failed a request, so routing drops it at once. */
@@ -52,7 +53,7 @@ export interface RingView {
    * findSuccessor for a get: the owner may read `readKey` on the way and send its copy along
    * (`read`); without `read` the store reads from the owner itself.
    */
-  findSuccessorForRead?(key: Id, readKey: Uint8Array, learn?: boolean): Promise<RingLookup & { read?: { record: StoredRecord | null } }>;
+  findSuccessorForRead?(key: Id, readKey: Uint8Array, cache?: RouteCacheUse): Promise<RingLookup & { read?: { record: StoredRecord | null } }>;
   /** Gives the ring the store's local read, for the owner's side of findSuccessorForRead. */
   setOwnerReader?(read: (key: Uint8Array) => StoredRecord | null): void;
   /** Subscribes to neighbourhood changes; returns the unsubscribe function. */

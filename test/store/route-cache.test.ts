@@ -172,3 +172,30 @@ test("a recursive get's answer teaches the ranges of the owner's whole successor
     assert.ok(learned && idEquals(learned.owner.id, p.chord.self.id), `the range of the owner's peer +${i} (${p.addr}) was learned`);
   }
 });
+
+test('requests that opt out of the cache (noRouteCache) leave it as it was; the same requests with it teach it', async (t) => {
+  for (const oneWay of [true, false]) {
+    const ring = await makeSimRing(t, 16, 13, { oneWay });
+    const entry = ring.peers[0]!;
+    const near = (p: SimPeer): boolean => p === entry || entry.chord.successors.some((s) => s.addr === p.addr);
+    // Keys the entry peer has to route for and whose ranges it has not cached.
+    const keys = names('o', 400).filter((k) => !near(trueOwner(ring, k)) && !entry.chord.cachedRoute(keyId(k))).slice(0, 40);
+    assert.ok(keys.length >= 20, 'the ring has such keys');
+    await putMany(ring, keys);
+    const uncached = keys.filter((k) => !entry.chord.cachedRoute(keyId(k)));
+    const size = entry.chord.routeCacheSize();
+
+    const off = await getAll(entry, uncached, false);
+    for (const k of uncached) {
+      const res = expectReply(await entry.handler({ type: 'lookup', keyId: keyId(k), noRouteCache: true }), 'lookupReply');
+      assert.ok(idEquals(res.owner.id, trueOwner(ring, k).chord.self.id), `owner of ${k}`);
+    }
+    assert.ok(off.hops > 0, 'they were routed');
+    assert.equal(entry.chord.routeCacheSize(), size, `oneWay=${oneWay}: no range was learned`);
+    assert.deepEqual(uncached.filter((k) => entry.chord.cachedRoute(keyId(k))), []);
+
+    await getAll(entry, uncached, true);
+    assert.ok(entry.chord.routeCacheSize() > size, `oneWay=${oneWay}: gets through the cache teach it`);
+    assert.ok(uncached.every((k) => entry.chord.cachedRoute(keyId(k))), 'every range they routed for is cached');
+  }
+});
