@@ -5,7 +5,9 @@
  * (or `make bench-ab REF=COMMIT AB_ARGS=...`). Builds COMMIT in a temporary git worktree (sharing
  * this checkout's node_modules), then per round starts a fresh `chord cluster` of each build in turn
  * (the order flips every round), lets it idle, and runs get at concurrency 64 with the route cache
- * off and on, through this build's `chord bench` for both. Reports ops/s and the cluster's CPU time
+ * on and then off, through this build's `chord bench` for both. The cached run comes first so it
+ * starts on a cold cache on both builds: a build whose uncached requests teach the cache (before
+ * fea930f) would otherwise hand its cached run a warm one. Reports ops/s and the cluster's CPU time
  * per operation (from /proc) for every run, the medians, and in how many rounds each build was ahead.
  *
  * With `--hotpath` the rounds run `bench/hotpath.ts` instead of clusters: CPU per get above the
@@ -87,7 +89,7 @@ try {
       }
       cluster = await startClusterChild(numbers.peers, numbers.workers, [], [], 1_200_000, build.cli);
       await new Promise((r) => setTimeout(r, numbers.idle * 1000));
-      for (const cache of ['off', 'on'] as const) {
+      for (const cache of ['on', 'off'] as const) {
         const via = cluster.addrs[Math.floor(Math.random() * cluster.addrs.length)]!;
         const cpu0 = cluster.cpuMs();
         const rep = await chordBench<BenchReport>(['--via', via, '--op', 'get', '--concurrency', '64', '--duration', String(numbers.duration), ...(cache === 'off' ? ['--no-route-cache'] : [])]);
