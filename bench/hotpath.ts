@@ -110,8 +110,11 @@ try {
       if (!r.found) throw new Error(`a get through ${peer.addr} did not find a key that was put`);
       return r.hops;
     }
-    const r = cache ? await peer.chord.findSuccessorCached(keyId(key)) : await peer.chord.findSuccessor(keyId(key));
-    return r.hops;
+    // Through the peer's handler, as a client's lookup arrives (with noRouteCache when the cache
+    // is off, which the peer treats as a request that neither uses nor teaches its cache).
+    const res = await peer.handler(cache ? { type: 'lookup', keyId: keyId(key) } : { type: 'lookup', keyId: keyId(key), noRouteCache: true });
+    if (res.type !== 'lookupReply') throw new Error(`a lookup through ${peer.addr} was answered with ${res.type}`);
+    return res.hops;
   };
   const sentSoFar = (): number => [...network.sent.values()].reduce((a, b) => a + b, 0);
   const round = async (): Promise<{ cpuUsPerOp: number; messagesPerOp: number; meanHops: number }> => {
