@@ -64,10 +64,11 @@ export function addCandidate(out: PeerRef[], p: PeerRef, key: Id, max: number): 
 /** The ring in units of 2^128: idTop32 differences are taken modulo this. */
 const UNITS = 0x1_0000_0000;
 /**
- * closestPreceding's ranks, index for index with its result. Module-level because the function is
- * synchronous and never re-entered: one buffer serves every call without allocating.
+ * closestPreceding's ranks, index for index with its result, for up to 64 candidates (routing asks
+ * for 4 or 8). Module-level because the function is synchronous and never re-entered: one buffer
+ * serves every call without allocating.
  */
-let ranks = new Float64Array(16);
+const RANKS = new Float64Array(64);
 
 /**
  * Up to `max` distinct peers from `fingers` and `successors` that lie strictly between `self`
@@ -91,7 +92,7 @@ export function closestPreceding(
 ): PeerRef[] {
   const out: PeerRef[] = [];
   if (max <= 0) return out;
-  if (ranks.length < max) ranks = new Float64Array(max);
+  const ranks = max <= 64 ? RANKS : new Float64Array(max);
   const base = idTop32(self);
   // The key's distance in units; UNITS when key == self ((self, self) is the whole circle but
   // self). 0 otherwise: the key is just after or just before self, so decide every peer in full.
@@ -108,9 +109,9 @@ export function closestPreceding(
     // Neighbouring fingers usually hold the same object: test each run once.
     if (!f || f === prev) continue;
     prev = f;
-    consider(out, f, self, key, base, keyUnits, exact, max);
+    consider(out, ranks, f, self, key, base, keyUnits, exact, max);
   }
-  for (let i = successors.length - 1; i >= 0; i--) consider(out, successors[i]!, self, key, base, keyUnits, exact, max);
+  for (let i = successors.length - 1; i >= 0; i--) consider(out, ranks, successors[i]!, self, key, base, keyUnits, exact, max);
   return out;
 }
 
@@ -119,7 +120,7 @@ export function closestPreceding(
  * Its rank is its distance from self in units of 2^128 (see closestPreceding); 0 says nothing (it
  * may then lie just after self or just before it, a whole circle away).
  */
-function consider(out: PeerRef[], p: PeerRef, self: Id, key: Id, base: number, keyUnits: number, exact: boolean, max: number): void {
+function consider(out: PeerRef[], ranks: Float64Array, p: PeerRef, self: Id, key: Id, base: number, keyUnits: number, exact: boolean, max: number): void {
   let units = idTop32(p.id) - base;
   if (units < 0) units += UNITS;
   if (exact || units === 0 || units === keyUnits) {
