@@ -29,6 +29,9 @@ const { values } = parseFlags({
   'route-cache': { type: 'string', default: 'off,on' }, // off: chord bench --no-route-cache (routing measured)
   tag: { type: 'string', default: '' }, // names this variant in the output files (latest<tag>.json)
   'stabilize-ms': { type: 'string' }, // default: the host's own choice for each size
+  // Seconds of unrecorded get load with the route cache before a size's cached runs; default N/100,
+  // at least 2 and at most 10 (0: none, the cached runs then include the cache's warm-up).
+  'cache-warmup': { type: 'string' },
 });
 const quick = values.quick === true;
 const sizes = (values.peers ?? (quick ? '16,256' : '16,64,256,1024')).split(',').map(Number);
@@ -43,6 +46,7 @@ const routeCaches = values['route-cache'].split(',').map((v) => {
   return v === 'on';
 });
 const tag = values.tag;
+const cacheWarmupS = (n: number): number => (values['cache-warmup'] !== undefined ? Number(values['cache-warmup']) : quick ? 1 : Math.min(10, Math.max(2, Math.round(n / 100))));
 const clusterArgs = values['stabilize-ms'] ? ['--stabilize-ms', values['stabilize-ms']] : [];
 
 const ROOT = new URL('../../', import.meta.url); // dist/bench/suite.js -> repo root
@@ -84,6 +88,15 @@ for (const n of sizes) {
   const mine: Run[] = [];
   try {
     for (const rc of routeCaches) {
+      // The cached runs measure a ring that has been serving for a while: its entry peers' caches
+      // learned the owners' ranges, which takes each of N entry peers about N/9 routed requests
+      // (nine ranges per miss). A fresh cluster's first seconds are a warm-up curve, not the
+      // steady state; the uncached runs before never teach the cache (noRouteCache).
+      const warmS = cacheWarmupS(n);
+      if (rc && warmS > 0) {
+        const w = await chordBench<BenchReport>(['--via', via, '--op', 'get', '--concurrency', '64', '--duration', String(warmS), '--warmup', '0']);
+        log(`N=${n} route cache warm-up (not recorded): ${warmS} s of get c=64, ${w.opsPerSec} ops/s, mean hops ${w.meanHops}`);
+      }
       for (const op of ops) {
         for (const c of concurrencies) {
           for (let rep = 0; rep < repeats; rep++) {
@@ -177,7 +190,7 @@ const result = {
   date: new Date().toISOString(),
   node: process.version,
   command: process.argv.slice(2).join(' '),
-  settings: { sizes, workers, repeats, durationS, warmupS, ops, concurrencies, routeCaches, stabilizeMs: values['stabilize-ms'] ?? 'host default' },
+  settings: { sizes, workers, repeats, durationS, warmupS, ops, concurrencies, routeCaches, stabilizeMs: values['stabilize-ms'] ?? 'host default', cacheWarmupS: Object.fromEntries(sizes.map((n) => [n, cacheWarmupS(n)])) },
   micro,
   runs,
   summary: summaries,
