@@ -46,7 +46,9 @@ const routeCaches = values['route-cache'].split(',').map((v) => {
   return v === 'on';
 });
 const tag = values.tag;
-const cacheWarmupS = (n: number): number => (values['cache-warmup'] !== undefined ? Number(values['cache-warmup']) : quick ? 1 : Math.min(10, Math.max(2, Math.round(n / 100))));
+const cacheWarmupFlag = values['cache-warmup'] === undefined ? undefined : Number(values['cache-warmup']);
+if (cacheWarmupFlag !== undefined && !(cacheWarmupFlag >= 0)) throw new Error(`--cache-warmup takes seconds (0 or more), got ${values['cache-warmup']}`);
+const cacheWarmupS = (n: number): number => cacheWarmupFlag ?? (quick ? 1 : Math.min(10, Math.max(2, Math.round(n / 100))));
 const clusterArgs = values['stabilize-ms'] ? ['--stabilize-ms', values['stabilize-ms']] : [];
 
 const ROOT = new URL('../../', import.meta.url); // dist/bench/suite.js -> repo root
