@@ -96,8 +96,13 @@ for (const n of sizes) {
       // steady state; the uncached runs before never teach the cache (noRouteCache).
       const warmS = cacheWarmupS(n);
       if (rc && warmS > 0) {
-        const w = await chordBench<BenchReport>(['--via', via, '--op', 'get', '--concurrency', '64', '--duration', String(warmS), '--warmup', '0']);
-        log(`N=${n} route cache warm-up (not recorded): ${warmS} s of get c=64, ${w.opsPerSec} ops/s, mean hops ${w.meanHops}`);
+        try {
+          const w = await chordBench<BenchReport>(['--via', via, '--op', 'get', '--concurrency', '64', '--duration', String(warmS), '--warmup', '0']);
+          log(`N=${n} route cache warm-up (not recorded): ${warmS} s of get c=64, ${w.opsPerSec} ops/s, mean hops ${w.meanHops}`);
+        } catch (err) {
+          // Like a failed run: logged, and the cached runs go on (their first then warms the cache).
+          log(`N=${n} route cache warm-up FAILED: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
       for (const op of ops) {
         for (const c of concurrencies) {
