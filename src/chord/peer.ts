@@ -545,10 +545,11 @@ export class ChordPeer {
    * undefined for any other type so the node layer can route it elsewhere. Unless joined, every
    * answer is NOT_READY; malformed ids or peers are INVALID_REQUEST.
    */
-  handle(req: Request): Promise<Response> | undefined {
-    // One-way: answered to the origin, also when we cannot route (NOT_READY), so it need not wait.
+  handle(req: Request): Response | Promise<Response> | undefined {
+    // One-way: answered to the origin, also when we cannot route (NOT_READY), so it need not wait;
+    // both answer at once when they can (see RequestHandler).
     if (req.type === 'routeLookup') return this.routed.onRouteLookup(req);
-    if (req.type === 'routeDone') return Promise.resolve(this.routed.onRouteDone(req));
+    if (req.type === 'routeDone') return this.routed.onRouteDone(req);
     return CHORD_REQUEST_TYPES.has(req.type) ? handleChordRequest(this.host, req) : undefined;
   }
 

@@ -92,7 +92,8 @@ export class RoutedLookups {
     if (readKey !== undefined) msg.readKey = readKey;
     if (opts.wantPath === true) msg.wantPath = true;
     if (opts.wholeList === true) msg.wholeList = true;
-    if (!(await this.forward(msg, candidates, null))) {
+    const sent = this.forward(msg, candidates, null);
+    if (!(sent === true || (sent !== false && (await sent)))) {
       this.settle(token, null);
       return null;
     }
@@ -133,8 +134,11 @@ export class RoutedLookups {
     }
   }
 
-  /** A hop of someone's lookup: resolve it here and answer the origin, or pass it on. */
-  async onRouteLookup(req: RouteLookup): Promise<Ack> {
+  /**
+   * A hop of someone's lookup: resolve it here and answer the origin, or pass it on. Answered at
+   * once when the next hop's connection is open (the usual case), so a hop costs no promise.
+   */
+  onRouteLookup(req: RouteLookup): Ack | Promise<Ack> {
     const host = this.host;
     if (!isId(req.key)) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'routeLookup.key must be a 20-byte id');
     if (typeof req.origin !== 'string' || req.origin.length === 0) throw new RingwireError(ErrorCode.INVALID_REQUEST, 'routeLookup.origin must be an address');
@@ -162,26 +166,28 @@ export class RoutedLookups {
       if (readKey !== undefined) {
         // A get goes on to the owner, which reads and answers: one message instead of the
         // origin's read round trip, and the owner's answer carries its whole list.
-        if (await this.forward(nextHop(req, path, hops, true), [owner], null)) return ack;
-        return this.answer(req, path, hops, nodes, step.rangeStart);
+        return this.forwardOr(this.forward(nextHop(req, path, hops, true), [owner], null), () => this.answer(req, path, hops, nodes, step.rangeStart));
       }
       // The owner sits deep in our list, so the origin would have to ask it for its followers (a
       // round trip). One more forward to the peer just before the owner gets an answer with the
       // owner first and its whole list instead.
       const at = state.successors.findIndex((s) => samePeer(s, owner));
       if (step.nodes.length - 1 >= host.lookupContext.minFollowers || at < 1) return this.answer(req, path, hops, nodes, step.rangeStart);
-      if (await this.forward(nextHop(req, path, hops, true), [state.successors[at - 1]!], host.self)) return ack;
-      return this.answer(req, path, hops, nodes, step.rangeStart);
+      return this.forwardOr(this.forward(nextHop(req, path, hops, true), [state.successors[at - 1]!], host.self), () => this.answer(req, path, hops, nodes, step.rangeStart));
     }
     // A final hop that does not see the key as resolved disagrees with its sender: the origin
     // settles it iteratively rather than this peer routing on.
     if (req.final === true) return this.answer(req, path, hops, [], undefined, ErrorCode.NOT_OWNER);
     if (hops >= host.lookupContext.maxLookupSteps) return this.answer(req, path, hops, [], undefined, ErrorCode.LOOKUP_FAILED);
     // Only peers strictly closer to the key and not yet on the path: the walk cannot loop.
-    if (!(await this.forward(nextHop(req, path, hops, req.final), step.nodes, host.self))) {
-      return this.answer(req, path, hops, [], undefined, ErrorCode.LOOKUP_FAILED);
-    }
-    return ack;
+    return this.forwardOr(this.forward(nextHop(req, path, hops, req.final), step.nodes, host.self), () => this.answer(req, path, hops, [], undefined, ErrorCode.LOOKUP_FAILED));
+  }
+
+  /** `ack` once `sent` says a candidate took the message; otherwise whatever `fallback` answers. */
+  private forwardOr(sent: boolean | Promise<boolean>, fallback: () => Ack): Ack | Promise<Ack> {
+    if (sent === true) return ack;
+    if (sent === false) return fallback();
+    return sent.then((ok) => (ok ? ack : fallback()));
   }
 
   /**
@@ -215,25 +221,57 @@ export class RoutedLookups {
   /**
    * Sends `msg` to the first of `candidates` that takes it: not us, not on its path, not recently
    * gone, and (when forwarding for someone) strictly between `from` and the key. A candidate that
-   * cannot be reached is suspected and the next one tried. False when none took it.
+   * cannot be reached is suspected and the next one tried. False when none took it. Settled at
+   * once (no promise) while every candidate tried has an open connection.
    */
-  private async forward(msg: RouteLookup, candidates: readonly PeerRef[], from: PeerRef | null): Promise<boolean> {
+  private forward(msg: RouteLookup, candidates: readonly PeerRef[], from: PeerRef | null): boolean | Promise<boolean> {
+    const transport = this.host.transport;
+    if (!transport.send) return false;
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!;
+      if (!this.canTake(c, msg, from)) continue;
+      if (transport.trySend === undefined) return this.forwardAsync(msg, candidates, i, from);
+      try {
+        if (transport.trySend(c.addr, msg)) return true;
+      } catch (err) {
+        this.sendFailed(c, err);
+        continue;
+      }
+      // No connection open to this candidate yet: the rest goes through `send`, which opens one.
+      return this.forwardAsync(msg, candidates, i, from);
+    }
+    return false;
+  }
+
+  /** `forward` from `candidates[start]` on, through the transport's `send`. */
+  private async forwardAsync(msg: RouteLookup, candidates: readonly PeerRef[], start: number, from: PeerRef | null): Promise<boolean> {
     const host = this.host;
-    const send = host.transport.send;
-    if (!send) return false;
-    for (const c of candidates) {
-      if (samePeer(c, host.self) || host.lookupContext.isRecentlyGone(c.addr)) continue;
-      if (from && !between(from.id, c.id, msg.key)) continue;
-      if (msg.path.some((p) => p.addr === c.addr)) continue;
+    const send = host.transport.send!;
+    for (let i = start; i < candidates.length; i++) {
+      const c = candidates[i]!;
+      if (!this.canTake(c, msg, from)) continue;
       try {
         await send.call(host.transport, c.addr, msg, { timeoutMs: host.lookupContext.requestTimeoutMs });
         return true;
       } catch (err) {
-        if (isGone(err)) host.suspect(c);
-        host.log.debug('could not pass a lookup on, trying the next candidate', { to: c.addr, error: describeError(err) });
+        this.sendFailed(c, err);
       }
     }
     return false;
+  }
+
+  /** Whether `c` may take `msg` next (see `forward`). */
+  private canTake(c: PeerRef, msg: RouteLookup, from: PeerRef | null): boolean {
+    const host = this.host;
+    if (samePeer(c, host.self) || host.lookupContext.isRecentlyGone(c.addr)) return false;
+    if (from && !between(from.id, c.id, msg.key)) return false;
+    for (const p of msg.path) if (p.addr === c.addr) return false;
+    return true;
+  }
+
+  private sendFailed(c: PeerRef, err: unknown): void {
+    if (isGone(err)) this.host.suspect(c);
+    this.host.log.debug('could not pass a lookup on, trying the next candidate', { to: c.addr, error: describeError(err) });
   }
 
   private sendDone(origin: string, done: RouteDone): void {
@@ -242,10 +280,19 @@ export class RoutedLookups {
       this.onRouteDone(done);
       return;
     }
-    host.transport.send?.(origin, done, { timeoutMs: host.lookupContext.requestTimeoutMs }).catch((err: unknown) => {
-      // The origin is gone or unreachable: it has no use for the answer any more.
-      if (!hasCode(err, ErrorCode.CLOSED)) host.log.debug('could not answer a recursive lookup', { origin, error: describeError(err) });
-    });
+    const transport = host.transport;
+    try {
+      if (transport.trySend?.(origin, done) === true) return;
+    } catch (err) {
+      this.doneFailed(origin, err);
+      return;
+    }
+    transport.send?.(origin, done, { timeoutMs: host.lookupContext.requestTimeoutMs }).catch((err: unknown) => this.doneFailed(origin, err));
+  }
+
+  /** The origin is gone or unreachable: it has no use for the answer any more. */
+  private doneFailed(origin: string, err: unknown): void {
+    if (!hasCode(err, ErrorCode.CLOSED)) this.host.log.debug('could not answer a recursive lookup', { origin, error: describeError(err) });
   }
 
   private settle(token: number, done: RouteDone | null): void {

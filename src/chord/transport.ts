@@ -26,12 +26,22 @@ export interface Transport {
    */
   send?(addr: string, req: Request, options?: RequestOptions): Promise<void>;
   /**
+   * Optional, with `send`: queues a one-way request at once and returns true when a connection to
+   * `addr` is already open; returns false, sending nothing, when `send` would first have to
+   * connect. Throws when the message cannot be sent at all (too large, not encodable). It spares
+   * the hops of a recursive lookup a promise each.
+   */
+  trySend?(addr: string, req: Request): boolean;
+  /**
    * Optional: calls `listener(addr)` when a connection to `addr` dropped without us closing it
    * (the peer may have crashed). Only a hint to check sooner; returns unsubscribe.
    */
   onConnectionLost?(listener: (addr: string) => void): () => void;
 }
 
-/** What a peer exposes to the network: answers one request. Throwing a RingwireError is answered
- * with an error reply carrying its code. */
-export type RequestHandler = (req: Request) => Promise<Response>;
+/**
+ * What a peer exposes to the network: answers one request. Throwing (or rejecting with) a
+ * RingwireError is answered with an error reply carrying its code. An answer known at once may be
+ * returned as is: a hop of a recursive lookup is, and a promise per hop is what that spares.
+ */
+export type RequestHandler = (req: Request) => Response | Promise<Response>;

@@ -50,6 +50,11 @@ export class TcpTransport implements Transport {
     return this.pool.send(addr, req, options);
   }
 
+  trySend(addr: string, req: Request): boolean {
+    if (this.closed) throw new RingwireError(ErrorCode.CLOSED, 'the transport is closed');
+    return this.pool.trySend(addr, req);
+  }
+
   /**
    * Connection counters of this transport's own pool (open connections, reconnects, failures);
    * null over a shared pool, whose owner reports it once rather than once per peer sharing it.

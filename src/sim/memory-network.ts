@@ -72,7 +72,14 @@ export class MemoryNetwork {
   /** A transport whose requests travel over this network. */
   transport(): Transport {
     const request = (addr: string, req: Request, options?: RequestOptions): Promise<Response> => this.deliver(addr, req, options);
-    return this.oneWay ? { request, send: (addr, req) => this.post(addr, req) } : { request };
+    if (!this.oneWay) return { request };
+    // Every listening address counts as connected: trySend delivers as `send` does, without a promise.
+    const trySend = (addr: string, req: Request): boolean => {
+      if (!this.handlers.has(addr)) return false;
+      void this.post(addr, req);
+      return true;
+    };
+    return { request, send: (addr, req) => this.post(addr, req), trySend };
   }
 
   /**
@@ -86,7 +93,7 @@ export class MemoryNetwork {
     this.after(() => {
       const handler = this.handlers.get(addr);
       if (!handler || this.silent.has(addr)) return;
-      handler(req).catch(() => undefined);
+      answerOf(handler, req).catch(() => undefined);
     });
     return Promise.resolve();
   }
@@ -114,7 +121,7 @@ export class MemoryNetwork {
           return;
         }
         if (this.silent.has(addr)) return; // swallowed: the timer will fire
-        handler(req).then(
+        answerOf(handler, req).then(
           (res) => this.after(() => settle(() => (res.type === 'error' ? reject(toRemote(res.code, res.message)) : resolve(res)))),
           (err: unknown) =>
             this.after(() =>
@@ -138,4 +145,13 @@ export class MemoryNetwork {
 
 function toRemote(code: string, message: string): RemoteError {
   return new RemoteError(isErrorCode(code) ? code : ErrorCode.INTERNAL, message);
+}
+
+/** A handler's answer as a promise, whether it answered at once, threw or returned one. */
+function answerOf(handler: RequestHandler, req: Request): Promise<Response> {
+  try {
+    return Promise.resolve(handler(req));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

@@ -10,7 +10,7 @@ import type { Request, Response } from '../protocol/messages.js';
 import type { KvStore } from './kv-store.js';
 
 export function composeHandler(chord: ChordPeer, store: KvStore): RequestHandler {
-  return (req: Request): Promise<Response> => {
+  return (req: Request): Response | Promise<Response> => {
     if (req.type === 'getInfo') {
       return Promise.resolve({
         type: 'info',

@@ -162,7 +162,15 @@ export class ConnectionPool {
    * CONNECTION_LOST when the connection drops first, RemoteError for an error reply, CLOSED once
    * the pool is closed. Never resolves with an `error` response.
    */
-  async request(addr: string, req: Request, options: RequestOptions = {}): Promise<Response> {
+  request(addr: string, req: Request, options: RequestOptions = {}): Promise<Response> {
+    // An open connection needs no connect and no deadline bookkeeping beyond the request's own:
+    // going straight to it spares two async frames per message on the hot path.
+    const open = this.openConnection(addr);
+    if (open !== null) return open.request(req, options);
+    return this.requestSlow(addr, req, options);
+  }
+
+  private async requestSlow(addr: string, req: Request, options: RequestOptions): Promise<Response> {
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     const start = this.now();
     const conn = await this.connection(addr, timeoutMs);
@@ -175,9 +183,41 @@ export class ConnectionPool {
    * Sends a one-way request (ONE_WAY_TYPES) over the pooled connection to `addr`, opening it if
    * needed; resolves once the frame is queued. Rejects as `request` does while connecting.
    */
-  async send(addr: string, req: Request, options: RequestOptions = {}): Promise<void> {
+  send(addr: string, req: Request, options: RequestOptions = {}): Promise<void> {
+    try {
+      if (this.trySend(addr, req)) return QUEUED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.sendSlow(addr, req, options);
+  }
+
+  private async sendSlow(addr: string, req: Request, options: RequestOptions): Promise<void> {
     const conn = await this.connection(addr, options.timeoutMs ?? this.requestTimeoutMs);
     conn.send(req);
+  }
+
+  /**
+   * Queues a one-way request on the open connection to `addr` and returns true; returns false,
+   * sending nothing, when no connection to `addr` is open (use `send`, which opens one). Throws
+   * what Connection.send throws (the message cannot be encoded or is over maxFrameBytes).
+   */
+  trySend(addr: string, req: Request): boolean {
+    const open = this.openConnection(addr);
+    if (open === null) return false;
+    open.send(req);
+    return true;
+  }
+
+  /** The open connection to `addr`, marked as used; null when there is none (or the pool is closed). */
+  private openConnection(addr: string): Connection | null {
+    if (this.isClosed) return null;
+    const entry = this.entries.get(addr);
+    const conn = entry?.conn;
+    if (conn == null || !conn.isOpen) return null;
+    entry!.lastUsed = this.now();
+    entry!.useSeq = this.uses++;
+    return conn;
   }
 
   /** Closes the connection to `addr`, if any (its pending requests reject with CLOSED). */
@@ -364,6 +404,9 @@ export class ConnectionPool {
     return new RingwireError(ErrorCode.CLOSED, 'the connection pool is closed');
   }
 }
+
+/** What `send` returns once the frame is queued: one settled promise serves every call. */
+const QUEUED: Promise<void> = Promise.resolve();
 
 /**
  * Waits for a shared connect attempt, but no longer than this request's own deadline: concurrent

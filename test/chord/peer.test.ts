@@ -158,21 +158,20 @@ test('handle: other message types are not ours; not-joined peers answer NOT_READ
   const ring = await steppedRing(3, t);
   const p = ring.peers[1]!;
   assert.equal(p.handle({ type: 'get', key: new Uint8Array(1) }), undefined);
-  await assert.rejects(p.handle({ type: 'notify', peer: { id: new Uint8Array(19), addr: 'x:1' } })!, { code: 'INVALID_REQUEST' });
-  await assert.rejects(p.handle({ type: 'notify', peer: { id: p.self.id, addr: '' } })!, { code: 'INVALID_REQUEST' });
-  await assert.rejects(
-    p.handle({ type: 'leave', peer: ring.peers[0]!.self, predecessor: null, successors: 'nope' as unknown as PeerRef[] })!,
+  await assert.rejects(async () => p.handle({ type: 'notify', peer: { id: new Uint8Array(19), addr: 'x:1' } })!, { code: 'INVALID_REQUEST' });
+  await assert.rejects(async () => p.handle({ type: 'notify', peer: { id: p.self.id, addr: '' } })!, { code: 'INVALID_REQUEST' });
+  await assert.rejects(async () => p.handle({ type: 'leave', peer: ring.peers[0]!.self, predecessor: null, successors: 'nope' as unknown as PeerRef[] })!,
     { code: 'INVALID_REQUEST' },
   );
   const state = await p.handle({ type: 'getState' })!;
   assert.equal(state.type, 'state');
 
   const idle = ring.addPeer();
-  await assert.rejects(idle.handle({ type: 'ping' })!, { code: 'NOT_READY' });
+  await assert.rejects(async () => idle.handle({ type: 'ping' })!, { code: 'NOT_READY' });
   await assert.rejects(idle.findSuccessor(p.self.id), { code: 'NOT_READY' });
   p.stop();
   assert.equal(p.status, 'stopped');
-  await assert.rejects(p.handle({ type: 'ping' })!, { code: 'NOT_READY' });
+  await assert.rejects(async () => p.handle({ type: 'ping' })!, { code: 'NOT_READY' });
 });
 
 test('configuration: defaults apply, nonsense is refused', () => {

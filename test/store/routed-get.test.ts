@@ -43,10 +43,10 @@ test('routed gets stay right when owners crash: the replicas answer', async (t) 
   }
   const entry = ring.live()[0]!;
   for (const [k] of acked) {
-    const res = expectReply((await settleWithClock(ring.clock, entry.handler({ type: 'get', key: enc.encode(k) }), 30_000)).value, 'getReply');
+    const res = expectReply((await settleWithClock(ring.clock, Promise.resolve(entry.handler({ type: 'get', key: enc.encode(k) })), 30_000)).value, 'getReply');
     assert.equal(res.found, true, `${k} survives its owner's crash`);
     assert.equal(dec.decode(res.value), `v:${k}`);
   }
-  const missing = expectReply((await settleWithClock(ring.clock, entry.handler({ type: 'get', key: enc.encode('never-written') }), 30_000)).value, 'getReply');
+  const missing = expectReply((await settleWithClock(ring.clock, Promise.resolve(entry.handler({ type: 'get', key: enc.encode('never-written') })), 30_000)).value, 'getReply');
   assert.equal(missing.found, false);
 });

@@ -99,5 +99,5 @@ test('delete then get is not found everywhere, and the tombstone beats an older 
   await settle(ring, 2000);
   for (const p of ring.live()) assert.equal((await p.store.get(key)).found, false);
   assert.equal((await ring.live()[2]!.store.delete(key)).found, false);
-  await assert.rejects(ring.live()[0]!.handler({ type: 'members' }), (err: unknown) => hasCode(err, ErrorCode.UNKNOWN_MESSAGE));
+  await assert.rejects(async () => ring.live()[0]!.handler({ type: 'members' }), (err: unknown) => hasCode(err, ErrorCode.UNKNOWN_MESSAGE));
 });

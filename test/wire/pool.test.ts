@@ -164,6 +164,34 @@ test('drop(addr) closes one connection; the next request opens a new one', async
   assert.equal(pool.stats().reconnects, 1);
 });
 
+test('trySend queues a one-way message only on an open connection; send opens one', async (t) => {
+  const seen: string[] = [];
+  const server = await startServer(t, {
+    onRequest: async (req) => {
+      seen.push(req.type === 'routeDone' ? `routeDone ${req.token}` : req.type);
+      return req.type === 'ping' ? { type: 'pong' } : { type: 'ack' };
+    },
+  });
+  const pool = makePool(t, { maxFrameBytes: 4096 });
+  const done = (token: number, nodes = 0) => ({
+    type: 'routeDone' as const,
+    token,
+    nodes: Array.from({ length: nodes }, (_, i) => ({ id: new Uint8Array(20).fill(i), addr: `127.0.0.1:${10000 + i}` })),
+    path: [],
+  });
+  // Nothing open yet: nothing is sent and nothing is dialled.
+  assert.equal(pool.trySend(server.addr, done(1)), false);
+  assert.equal(pool.stats().connects, 0);
+  await pool.send(server.addr, done(2));
+  assert.equal(pool.trySend(server.addr, done(3)), true);
+  // Too large for the frame limit: thrown at once, nothing queued, the connection stays.
+  assert.throws(() => pool.trySend(server.addr, done(4, 200)), hasCode(ErrorCode.FRAME_TOO_LARGE));
+  assert.equal((await pool.request(server.addr, { type: 'ping' })).type, 'pong');
+  assert.deepEqual(seen, ['routeDone 2', 'routeDone 3', 'ping']);
+  await pool.close();
+  assert.equal(pool.trySend(server.addr, done(5)), false);
+});
+
 test('a pool is a chord Transport (checked by the compiler)', (t) => {
   const transport: Transport = makePool(t);
   assert.equal(typeof transport.request, 'function');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ErrorCode } from '../../src/errors/errors.js';
+import { ErrorCode, RingwireError } from '../../src/errors/errors.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import type { Response } from '../../src/protocol/messages.js';
 import { seededRandom } from '../../src/sim/random.js';
@@ -179,4 +179,25 @@ test('a one-way request gets no answer, handled or failing, and the connection g
   assert.equal(first.reqId, 7);
   assert.equal(first.msg.type, 'pong');
   assert.deepEqual(seen, ['routeLookup', 'routeDone', 'ping']);
+});
+
+test('a handler may answer at once: its value is the reply, what it throws an error reply, one-way or not', async (t) => {
+  const seen: string[] = [];
+  const server = await startServer(t, {
+    onRequest: (req) => {
+      seen.push(req.type);
+      if (req.type === 'members' || req.type === 'routeDone') throw new RingwireError(ErrorCode.UNKNOWN_MESSAGE, `no ${req.type} here`);
+      return req.type === 'ping' ? { type: 'pong' } : { type: 'ack' };
+    },
+  });
+  const client = await helloedClient(t, server.addr);
+  client.send(1, { type: 'ping' });
+  client.send(2, { type: 'members' });
+  client.send(3, { type: 'routeDone', token: 9, nodes: [], path: [] });
+  client.send(4, { type: 'routeLookup', key: new Uint8Array(20).fill(1), origin: '127.0.0.1:1', token: 9, path: [] });
+  client.send(5, { type: 'ping' });
+  const got = [await client.next(), await client.next(), await client.next()].map((m) => [m.reqId, m.msg.type === 'error' ? m.msg.code : m.msg.type]);
+  assert.deepEqual(got, [[1, 'pong'], [2, ErrorCode.UNKNOWN_MESSAGE], [5, 'pong']]);
+  assert.deepEqual(seen, ['ping', 'members', 'routeDone', 'routeLookup', 'ping']);
+  assert.equal(server.served[0]!.inFlight, 0);
 });
