@@ -1,7 +1,7 @@
 /**
  * Alternating A/B runs of this build against another commit, the way to tell whether one change
  * helps on a machine whose speed drifts by a quarter over minutes:
- *   node dist/bench/ab.js --ref COMMIT [--rounds 5] [--peers 256] [--workers 2] [--duration 8] [--idle 8] [--hotpath]
+ *   node dist/bench/ab.js --ref COMMIT [--rounds 5] [--peers 256] [--workers 2] [--duration 8] [--idle 8] [--hotpath [--tcp]]
  * (or `make bench-ab REF=COMMIT AB_ARGS=...`). Builds COMMIT in a temporary git worktree (sharing
  * this checkout's node_modules), then per round starts a fresh `chord cluster` of each build in turn
  * (the order flips every round), lets it idle, and runs get at concurrency 64 with the route cache
@@ -13,7 +13,8 @@
  * With `--hotpath` the rounds run `bench/hotpath.ts` instead of clusters: CPU per get above the
  * wire, in one thread (its median of 3 rounds per run), this build's harness driving each build's
  * code. Much steadier than clusters, for changes to routing, the route cache, the store or the
- * codec; "ahead" then means less CPU per get.
+ * codec; "ahead" then means less CPU per get. `--hotpath --tcp` runs its loopback-TCP world
+ * instead (hotpath.ts), which adds the wire and the kernel and with them much of the clusters' noise.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -34,6 +35,7 @@ const { values } = parseFlags({
   duration: { type: 'string', default: '8' },
   idle: { type: 'string', default: '8' },
   hotpath: { type: 'boolean', default: false },
+  tcp: { type: 'boolean', default: false },
 });
 const numbers = { rounds: Number(values.rounds), peers: Number(values.peers), workers: Number(values.workers), duration: Number(values.duration), idle: Number(values.idle) };
 if (!values.ref || Object.values(numbers).some((n) => !Number.isFinite(n) || n <= 0)) {
@@ -45,7 +47,7 @@ interface Run { build: string; round: number; cache: 'off' | 'on'; opsPerSec?: n
 
 /** One `bench/hotpath.ts` run of the build whose dist/ is `distDir`: its median CPU µs per get. */
 function hotpathRun(distDir: string, cache: 'off' | 'on'): number {
-  const out = sh(process.execPath, [join(REPO_ROOT, 'dist/bench/hotpath.js'), '--json', '--peers', String(numbers.peers), '--cache', cache, '--rounds', '3', '--ops', '10000', '--dist', distDir], REPO_ROOT);
+  const out = sh(process.execPath, [join(REPO_ROOT, 'dist/bench/hotpath.js'), '--json', '--peers', String(numbers.peers), '--cache', cache, '--rounds', '3', '--ops', '10000', '--dist', distDir, ...(values.tcp ? ['--tcp'] : [])], REPO_ROOT);
   return (JSON.parse(out) as { cpuUsPerOp: number }).cpuUsPerOp;
 }
 
@@ -109,7 +111,7 @@ try {
       values.hotpath ? { medianCpuUsPerOp: median(rs.map((r) => r.cpuUsPerOp)) } : { medianOpsPerSec: median(rs.map((r) => r.opsPerSec!)), medianCpuUsPerOp: median(rs.map((r) => r.cpuUsPerOp)) };
     return { cache, [builds[0]!.name]: medians(a!), [builds[1]!.name]: medians(b!), roundsThisBuildAhead: `${ahead} of ${a!.length}` };
   });
-  process.stdout.write(`${JSON.stringify({ mode: values.hotpath ? 'hotpath' : 'cluster', peers: numbers.peers, workers: numbers.workers, durationS: numbers.duration, runs, summary }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ mode: values.hotpath ? (values.tcp ? 'hotpath-tcp' : 'hotpath') : 'cluster', peers: numbers.peers, workers: numbers.workers, durationS: numbers.duration, runs, summary }, null, 2)}\n`);
 } finally {
   await cluster?.stop();
   try {

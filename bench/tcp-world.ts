@@ -46,11 +46,14 @@ export async function startTcpWorld(dist: string, opts: { peers: number; success
   const { PeerCounters } = await load<typeof MetricsModule>('metrics/peer-metrics.js');
 
   const random = opts.random;
-  // Generous: nothing should time out here, also when a run goes slowly (under valgrind, say).
+  // Generous: nothing should time out here, also when a run goes slowly (under a profiler, say).
   const requestTimeoutMs = 60_000;
   const connectTimeoutMs = 60_000;
-  const shared = new ConnectionPool({ random }, { self: null, requestTimeoutMs, connectTimeoutMs });
-  const client = new ConnectionPool({ random }, { self: null, requestTimeoutMs, connectTimeoutMs });
+  // No idle sweep either: connections closed and reopened by the clock would make what a run
+  // measures depend on how long it ran.
+  const poolInit = { self: null, requestTimeoutMs, connectTimeoutMs, idleTimeoutMs: 0 };
+  const shared = new ConnectionPool({ random }, poolInit);
+  const client = new ConnectionPool({ random }, poolInit);
   const servers: Array<InstanceType<typeof PeerServer>> = [];
   const peers: Array<InstanceType<typeof ChordPeer>> = [];
   try {

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import type { Message } from '../protocol/messages.js';
+import { compilePlans, measureEnvelope, planFor, writeEnvelope, type TypePlan } from './encoder.js';
 
 /** Re-exported here because handlers reach for it next to the codec; it lives in address.ts. */
 export { validatePeerRef } from './address.js';
@@ -31,10 +32,18 @@ const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
 /** The largest request id (uint32 on the wire). */
 export const MAX_REQ_ID = 0xffff_ffff;
 
+interface Body {
+  /** Its Envelope field's key (field number, wire type 2). */
+  key: number;
+  type: protobuf.Type;
+  /** How encoder.ts writes it; null: protobufjs does (a field kind encoder.ts does not write). */
+  plan: TypePlan | null;
+}
+
 interface Schema {
   envelope: protobuf.Type;
-  /** Per body type: its Envelope field's key (field number, wire type 2) and its message type. */
-  bodies: ReadonlyMap<string, { key: number; type: protobuf.Type }>;
+  /** Per body type name. */
+  bodies: ReadonlyMap<string, Body>;
 }
 
 /**
@@ -108,11 +117,13 @@ function loadSchema(): Schema {
   const body = envelope.oneofs?.['body'];
   if (body === undefined) throw new RingwireError(ErrorCode.INTERNAL, 'ringwire.Envelope has no oneof body');
   normaliseBytesDefaults(root);
-  const bodies = new Map<string, { key: number; type: protobuf.Type }>();
+  const bodies = new Map<string, Body>();
+  const plans = new Map<string, TypePlan | null>();
   for (const field of body.fieldsArray) {
     if (!(field.resolvedType instanceof protobuf.Type)) throw new RingwireError(ErrorCode.INTERNAL, `Envelope.${field.name} is not a message`);
-    bodies.set(field.name, { key: (field.id << 3) | 2, type: field.resolvedType });
+    bodies.set(field.name, { key: (field.id << 3) | 2, type: field.resolvedType, plan: planFor(field.resolvedType, plans) });
   }
+  compilePlans(plans);
   return { envelope, bodies };
 }
 
@@ -140,12 +151,18 @@ const schema = loadSchema();
 /** The Envelope oneof field names, i.e. every message `type` the codec knows (for tests and tools). */
 export const MESSAGE_TYPES: readonly string[] = Object.freeze([...schema.bodies.keys()]);
 
+/** The body being encoded between `measureMessage` and `writeMessage`. */
+let measured: { body: Body; reqId: number; msg: Message; bytes: Uint8Array | null } | null = null;
+
 /**
- * Encodes one message in an Envelope carrying `reqId` (a uint32; 0 is reserved for the hello
- * exchange and connection-level errors). Throws INTERNAL for a `type` the schema does not know or
- * an out-of-range id: both are programming errors of the sender, never remote input.
+ * The length of the Envelope carrying `msg` under `reqId` (a uint32; 0 is reserved for the hello
+ * exchange and connection-level errors), ready for `writeMessage`, which must follow with the
+ * same message before anything else is measured. Throws INTERNAL for a `type` the schema does not
+ * know, an out-of-range id or a field of the wrong JavaScript type: programming errors of the
+ * sender, never remote input. Nothing is written until the whole message is known to encode.
  */
-export function encodeMessage(reqId: number, msg: Message): Uint8Array {
+export function measureMessage(reqId: number, msg: Message): number {
+  measured = null;
   if (!Number.isInteger(reqId) || reqId < 0 || reqId > MAX_REQ_ID) {
     throw new RingwireError(ErrorCode.INTERNAL, `request id ${reqId} is not a uint32`);
   }
@@ -153,14 +170,48 @@ export function encodeMessage(reqId: number, msg: Message): Uint8Array {
   if (body === undefined) {
     throw new RingwireError(ErrorCode.INTERNAL, `cannot encode unknown message type ${JSON.stringify(msg.type)}`);
   }
-  // The same bytes the generated Envelope encoder writes (req_id, then the one body field), without
-  // its presence test of all 40-odd oneof members per message; and each body type's own encoder
-  // sees only its own message shapes, where the Envelope's saw every type (megamorphic in profiles).
+  if (body.plan !== null) {
+    const n = measureEnvelope(reqId, body.key, body.plan, msg);
+    measured = { body, reqId, msg, bytes: null };
+    return n;
+  }
+  // A type encoder.ts does not write: protobufjs encodes it now, writeMessage copies the bytes.
   const w = protobuf.Writer.create();
   if (reqId !== 0) w.uint32(8).uint32(reqId);
   body.type.encode(msg as unknown as protobuf.Message, w.uint32(body.key).fork()).ldelim();
-  return w.finish();
+  const bytes = w.finish();
+  measured = { body, reqId, msg, bytes };
+  return bytes.length;
 }
+
+/** Writes the Envelope `measureMessage` just measured into `buf` at `pos`; returns the end. */
+export function writeMessage(reqId: number, msg: Message, buf: Buffer, pos: number): number {
+  const m = measured;
+  if (m === null || m.msg !== msg || m.reqId !== reqId) throw new RingwireError(ErrorCode.INTERNAL, 'writeMessage without measureMessage of the same message');
+  measured = null;
+  if (m.bytes !== null) {
+    buf.set(m.bytes, pos);
+    return pos + m.bytes.length;
+  }
+  return writeEnvelope(reqId, m.body.key, m.body.plan!, msg, buf, pos);
+}
+
+/** One message in an Envelope carrying `reqId`, as bytes of its own (see `measureMessage`). */
+export function encodeMessage(reqId: number, msg: Message): Uint8Array {
+  const out = Buffer.allocUnsafe(measureMessage(reqId, msg));
+  writeMessage(reqId, msg, out, 0);
+  return out;
+}
+
+/** Envelope bytes as protobufjs's generated encoder writes them (the reference for tests). */
+export function encodeMessageReference(reqId: number, msg: Message): Uint8Array {
+  const body = schema.bodies.get(msg.type);
+  if (body === undefined) throw new RingwireError(ErrorCode.INTERNAL, `cannot encode unknown message type ${JSON.stringify(msg.type)}`);
+  return schema.envelope.encode({ ...(reqId !== 0 ? { reqId } : {}), [msg.type]: msg } as unknown as protobuf.Message).finish();
+}
+
+/** Message types encoder.ts writes; any other goes through protobufjs (tests check there are none). */
+export const PLANNED_TYPES: readonly string[] = Object.freeze([...schema.bodies].filter(([, b]) => b.plan !== null).map(([name]) => name));
 
 /** A decoded Envelope: the request id and the body, tagged by `type`. */
 export interface DecodedMessage {

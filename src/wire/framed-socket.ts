@@ -10,8 +10,8 @@ import type { Socket } from 'node:net';
 import { ErrorCode, RingwireError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Message } from '../protocol/messages.js';
-import { decodeMessage, encodeMessage } from './codec.js';
-import { FrameDecoder, encodeFrames } from './frame.js';
+import { decodeMessage, measureMessage, writeMessage } from './codec.js';
+import { FRAME_HEADER_BYTES, FrameDecoder } from './frame.js';
 
 /** Defaults of a FramedSocket, by name. */
 export const FRAMED_SOCKET_DEFAULTS = Object.freeze({
@@ -20,6 +20,9 @@ export const FRAMED_SOCKET_DEFAULTS = Object.freeze({
   /** TCP keep-alive probe delay: finds half-open connections to hosts that vanished. */
   keepAliveMs: 30_000,
 });
+
+/** The first buffer of a tick's write: a few small frames fit, and node's pool serves it. */
+const OUT_START_BYTES = 512;
 
 /** What a FramedSocket reports to its owner. */
 export interface FramedSocketEvents {
@@ -43,7 +46,12 @@ export class FramedSocket {
   private readonly log: Logger;
   private readonly maxFrameBytes: number;
   private readonly decoder: FrameDecoder;
-  private queue: Uint8Array[] = [];
+  /**
+   * Frames queued this tick, encoded in place one after another: the next socket write. A new
+   * buffer per write (the socket may hold on to the last one), taken from node's pool when small.
+   */
+  private out: Buffer | null = null;
+  private outBytes = 0;
   private flushScheduled = false;
   /** False once we stop accepting input (protocol error, ending, closed). */
   private reading = true;
@@ -85,21 +93,36 @@ export class FramedSocket {
    */
   send(reqId: number, msg: Message): void {
     if (!this.isOpen) throw new RingwireError(ErrorCode.CONNECTION_LOST, 'the connection is closed');
-    let payload: Uint8Array;
+    let size: number;
     try {
-      payload = encodeMessage(reqId, msg);
+      size = measureMessage(reqId, msg);
     } catch (err) {
       if (err instanceof RingwireError) throw err;
       throw new RingwireError(ErrorCode.INTERNAL, `cannot encode ${msg.type}: ${String(err)}`, { cause: err });
     }
-    if (payload.length > this.maxFrameBytes) {
-      throw new RingwireError(ErrorCode.FRAME_TOO_LARGE, `${msg.type} encodes to ${payload.length} bytes, over the maximum of ${this.maxFrameBytes}`);
+    if (size > this.maxFrameBytes) {
+      throw new RingwireError(ErrorCode.FRAME_TOO_LARGE, `${msg.type} encodes to ${size} bytes, over the maximum of ${this.maxFrameBytes}`);
     }
-    this.queue.push(payload);
+    const at = this.reserve(FRAME_HEADER_BYTES + size);
+    const out = this.out!;
+    out.writeUInt32BE(size, at);
+    this.outBytes = writeMessage(reqId, msg, out, at + FRAME_HEADER_BYTES);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(() => this.flush());
     }
+  }
+
+  /** Room for `n` more bytes in the pending write; returns where they go. */
+  private reserve(n: number): number {
+    const at = this.outBytes;
+    const out = this.out;
+    if (out !== null && at + n <= out.length) return at;
+    // Most writes carry one or two small frames: start at 512 bytes, double when a tick queues more.
+    const grown = Buffer.allocUnsafe(Math.max(OUT_START_BYTES, at + n, out === null ? 0 : 2 * out.length));
+    if (out !== null && at > 0) out.copy(grown, 0, 0, at);
+    this.out = grown;
+    return at;
   }
 
   /** Sends what is queued, then closes gracefully (FIN); destroys after lingerMs if the peer stalls. */
@@ -116,17 +139,22 @@ export class FramedSocket {
   /** Closes at once, dropping anything queued. */
   destroy(): void {
     this.reading = false;
-    this.queue = [];
+    this.dropQueued();
     this.socket.destroy();
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.queue.length === 0) return;
-    // One array for the life of the socket: encodeFrames copies the payloads out of it.
-    const frames = this.ending || this.isClosed || this.socket.destroyed ? null : encodeFrames(this.queue);
-    this.queue.length = 0;
-    if (frames !== null) this.socket.write(frames);
+    const out = this.out;
+    const bytes = this.outBytes;
+    this.dropQueued();
+    if (out === null || bytes === 0 || this.ending || this.isClosed || this.socket.destroyed) return;
+    this.socket.write(bytes === out.length ? out : out.subarray(0, bytes));
+  }
+
+  private dropQueued(): void {
+    this.out = null;
+    this.outBytes = 0;
   }
 
   private onData(chunk: Buffer): void {
@@ -168,7 +196,7 @@ export class FramedSocket {
     if (this.isClosed) return;
     this.isClosed = true;
     this.reading = false;
-    this.queue = [];
+    this.dropQueued();
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     try {
       this.events.onClose(this.lastError);
