@@ -151,8 +151,15 @@ const schema = loadSchema();
 /** The Envelope oneof field names, i.e. every message `type` the codec knows (for tests and tools). */
 export const MESSAGE_TYPES: readonly string[] = Object.freeze([...schema.bodies.keys()]);
 
-/** The body being encoded between `measureMessage` and `writeMessage`. */
-let measured: { body: Body; reqId: number; msg: Message; bytes: Uint8Array | null } | null = null;
+/**
+ * The message between `measureMessage` and `writeMessage`, in module variables rather than an
+ * object per message: this runs for every message sent.
+ */
+let measuredMsg: Message | null = null;
+let measuredReqId = 0;
+let measuredBody: Body | null = null;
+/** Set when protobufjs encoded the body (a type encoder.ts does not write). */
+let measuredBytes: Uint8Array | null = null;
 
 /**
  * The length of the Envelope carrying `msg` under `reqId` (a uint32; 0 is reserved for the hello
@@ -162,7 +169,7 @@ let measured: { body: Body; reqId: number; msg: Message; bytes: Uint8Array | nul
  * sender, never remote input. Nothing is written until the whole message is known to encode.
  */
 export function measureMessage(reqId: number, msg: Message): number {
-  measured = null;
+  measuredMsg = null;
   if (!Number.isInteger(reqId) || reqId < 0 || reqId > MAX_REQ_ID) {
     throw new RingwireError(ErrorCode.INTERNAL, `request id ${reqId} is not a uint32`);
   }
@@ -170,9 +177,12 @@ export function measureMessage(reqId: number, msg: Message): number {
   if (body === undefined) {
     throw new RingwireError(ErrorCode.INTERNAL, `cannot encode unknown message type ${JSON.stringify(msg.type)}`);
   }
+  measuredBytes = null;
   if (body.plan !== null) {
     const n = measureEnvelope(reqId, body.key, body.plan, msg);
-    measured = { body, reqId, msg, bytes: null };
+    measuredMsg = msg;
+    measuredReqId = reqId;
+    measuredBody = body;
     return n;
   }
   // A type encoder.ts does not write: protobufjs encodes it now, writeMessage copies the bytes.
@@ -180,20 +190,26 @@ export function measureMessage(reqId: number, msg: Message): number {
   if (reqId !== 0) w.uint32(8).uint32(reqId);
   body.type.encode(msg as unknown as protobuf.Message, w.uint32(body.key).fork()).ldelim();
   const bytes = w.finish();
-  measured = { body, reqId, msg, bytes };
+  measuredMsg = msg;
+  measuredReqId = reqId;
+  measuredBody = body;
+  measuredBytes = bytes;
   return bytes.length;
 }
 
 /** Writes the Envelope `measureMessage` just measured into `buf` at `pos`; returns the end. */
 export function writeMessage(reqId: number, msg: Message, buf: Buffer, pos: number): number {
-  const m = measured;
-  if (m === null || m.msg !== msg || m.reqId !== reqId) throw new RingwireError(ErrorCode.INTERNAL, 'writeMessage without measureMessage of the same message');
-  measured = null;
-  if (m.bytes !== null) {
-    buf.set(m.bytes, pos);
-    return pos + m.bytes.length;
+  const body = measuredBody;
+  if (measuredMsg !== msg || measuredReqId !== reqId || body === null) {
+    throw new RingwireError(ErrorCode.INTERNAL, 'writeMessage without measureMessage of the same message');
   }
-  return writeEnvelope(reqId, m.body.key, m.body.plan!, msg, buf, pos);
+  measuredMsg = null;
+  const bytes = measuredBytes;
+  if (bytes !== null) {
+    buf.set(bytes, pos);
+    return pos + bytes.length;
+  }
+  return writeEnvelope(reqId, body.key, body.plan!, msg, buf, pos);
 }
 
 /** One message in an Envelope carrying `reqId`, as bytes of its own (see `measureMessage`). */
@@ -201,13 +217,6 @@ export function encodeMessage(reqId: number, msg: Message): Uint8Array {
   const out = Buffer.allocUnsafe(measureMessage(reqId, msg));
   writeMessage(reqId, msg, out, 0);
   return out;
-}
-
-/** Envelope bytes as protobufjs's generated encoder writes them (the reference for tests). */
-export function encodeMessageReference(reqId: number, msg: Message): Uint8Array {
-  const body = schema.bodies.get(msg.type);
-  if (body === undefined) throw new RingwireError(ErrorCode.INTERNAL, `cannot encode unknown message type ${JSON.stringify(msg.type)}`);
-  return schema.envelope.encode({ ...(reqId !== 0 ? { reqId } : {}), [msg.type]: msg } as unknown as protobuf.Message).finish();
 }
 
 /** Message types encoder.ts writes; any other goes through protobufjs (tests check there are none). */
