@@ -125,6 +125,8 @@ class ServerConnection implements ServedConnection {
   private waiting: Array<[number, Request]> = [];
   /** True while we paused the socket for back-pressure. */
   private paused = false;
+  /** True while `drain` runs (see there). */
+  private draining = false;
   /** With a secret: the client's proof we expect after our helloAck. */
   private expectedProof: Uint8Array | undefined;
 
@@ -304,9 +306,18 @@ class ServerConnection implements ServedConnection {
 
   /** Starts queued requests while there is room, then reads again once the queue is empty. */
   private drain(): void {
-    while (this.state === 'open' && this.waiting.length > 0 && this.inFlightCount < this.maxInFlight) {
-      const [id, req] = this.waiting.shift()!;
-      this.dispatch(id, req);
+    // A request answered at once settles inside dispatch and calls drain again: that inner call
+    // leaves the queue to this loop, or a long queue of such requests would nest one stack frame
+    // deeper per request until the stack overflowed.
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.state === 'open' && this.waiting.length > 0 && this.inFlightCount < this.maxInFlight) {
+        const [id, req] = this.waiting.shift()!;
+        this.dispatch(id, req);
+      }
+    } finally {
+      this.draining = false;
     }
     if (this.paused && this.waiting.length === 0 && this.inFlightCount < this.maxInFlight && this.state !== 'closing') {
       this.paused = false;

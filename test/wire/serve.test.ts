@@ -4,8 +4,8 @@ import { ErrorCode, RingwireError } from '../../src/errors/errors.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import type { Response } from '../../src/protocol/messages.js';
 import { seededRandom } from '../../src/sim/random.js';
-import { Connection, encodeFrame, encodeMessage } from '../../src/wire/index.js';
-import { within } from './eventually.js';
+import { Connection, encodeFrame, encodeFrames, encodeMessage } from '../../src/wire/index.js';
+import { eventually, within } from './eventually.js';
 import { helloedClient, rawClient, startServer } from './helpers.js';
 import type { RawClient } from './helpers.js';
 
@@ -200,4 +200,33 @@ test('a handler may answer at once: its value is the reply, what it throws an er
   assert.deepEqual(got, [[1, 'pong'], [2, ErrorCode.UNKNOWN_MESSAGE], [5, 'pong']]);
   assert.deepEqual(seen, ['ping', 'members', 'routeDone', 'routeLookup', 'ping']);
   assert.equal(server.served[0]!.inFlight, 0);
+});
+
+test('thousands of requests answered at once, queued behind a slow one, are drained without growing the stack', async (t) => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let done = 0;
+  const server = await startServer(t, {
+    maxInFlight: 1,
+    onRequest: (req) => {
+      if (req.type === 'ping') return held.then(() => ({ type: 'pong' }) as Response);
+      done++;
+      return { type: 'ack' };
+    },
+  });
+  const client = await helloedClient(t, server.addr);
+  const count = 20_000;
+  const frames = [encodeMessage(1, { type: 'ping' })];
+  for (let i = 0; i < count; i++) frames.push(encodeMessage(2 + i, { type: 'routeDone', token: i + 1, nodes: [], path: [] }));
+  // One write: the server decodes them in a few large chunks, all but the first queued behind the ping.
+  await client.write(encodeFrames(frames));
+  // The ping is in the first chunk: once it is in flight, the rest of that chunk waits behind it.
+  await eventually(() => server.served[0]?.inFlight === 1, { timeoutMs: 2000 });
+  assert.equal(done, 0);
+  release();
+  const first = await client.next();
+  assert.deepEqual([first.reqId, first.msg.type], [1, 'pong']);
+  await eventually(() => done === count, { timeoutMs: 10_000 });
+  client.send(count + 2, { type: 'ping' });
+  assert.equal((await client.next()).msg.type, 'pong');
 });
