@@ -684,10 +684,13 @@ export class ChordPeer {
       budget--;
       let next = i + 1;
       try {
-        const found = await this.findSuccessor(fingers.starts[i]!);
         const before = fingers.get(i);
-        if (!before || !samePeer(before, found.owner)) this.fingerPassChanged = true;
-        next = fingers.fillRun(i, found.owner);
+        // On a ring whose fingers stopped changing, first ask the finger whether it still owns its
+        // start: one request to one peer instead of a lookup routed through several.
+        const kept = before !== null && this.fingerBackoff > 1 ? await this.stillFinger(fingers.starts[i]!, before) : null;
+        const owner = kept ?? (await this.findSuccessor(fingers.starts[i]!)).owner;
+        if (!before || !samePeer(before, owner)) this.fingerPassChanged = true;
+        next = fingers.fillRun(i, owner);
       } catch (err) {
         this.log.debug('finger lookup failed', { finger: i, error: describeError(err) });
       }
@@ -700,6 +703,24 @@ export class ChordPeer {
       }
     }
     this.fingerCursor = i >= total ? 0 : i;
+  }
+
+  /**
+   * `finger` when it is still successor(start): its predecessor precedes `start`, so no peer
+   * joined between them (as far as the finger knows: one that just joined is found once the
+   * finger's predecessor pointer has caught up, on a later pass). Null when that is not so or the
+   * finger does not answer, and when our own state settles the start (a lookup then sends
+   * nothing, or less than a check would); the caller then looks the start up.
+   */
+  private async stillFinger(start: Id, finger: PeerRef): Promise<PeerRef | null> {
+    if (samePeer(finger, this.self) || findSuccessorStep(this.ring.stepState(), start, LOCAL_CANDIDATES).done) return null;
+    try {
+      const view = await this.probe.getState(finger);
+      return view.predecessor !== null && betweenRightIncl(view.predecessor.id, start, finger.id) ? finger : null;
+    } catch (err) {
+      if (isGone(err)) this.suspect(finger);
+      return null;
+    }
   }
 
   private async runCheckPredecessor(): Promise<void> {
