@@ -22,8 +22,8 @@ import { Membership } from './membership.js';
 
 /** Defaults of RegistryServer, by name. */
 export const REGISTRY_SERVER_DEFAULTS = Object.freeze({
-  /** A connection silent (no request, no ping) for this long is dropped with its peers. */
-  heartbeatTimeoutMs: 3000,
+  /** A connection silent (no request, no ping) for this long is dropped with its peers (3 heartbeats). */
+  heartbeatTimeoutMs: 15_000,
   /** Frames above 1 MiB are refused before buffering (DESIGN.md). */
   maxFrameBytes: 1024 * 1024,
   /** A client that has not completed its hello by then is disconnected. */
