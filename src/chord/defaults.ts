@@ -21,6 +21,10 @@ export const CHORD_DEFAULTS = Object.freeze({
   // Most a quiet ring stretches the stabilize and checkPredecessor periods by (doubling after each
   // round that changed nothing, back to 1x on any change); 1 keeps them fixed.
   quietBackoffMax: 8,
+  // Periodic steps fall due on multiples of this many ms of the clock (1: whenever their period
+  // ends). Real peers use a coarser grid, so that one wake-up of a host thread serves many peers'
+  // timers; the in-memory tests keep exact periods.
+  timerGridMs: 1,
 });
 
 /** What a ChordPeer is constructed with: its identity, plus optional overrides of CHORD_DEFAULTS. */
@@ -45,6 +49,8 @@ export interface ChordInit {
   maxLookupSteps?: number;
   /** @default 8 */
   quietBackoffMax?: number;
+  /** @default 1 (no grid) */
+  timerGridMs?: number;
   /** Cache owner ranges learned from lookups and send client requests straight there. @default true */
   routeCache?: boolean;
   /**

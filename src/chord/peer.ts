@@ -134,7 +134,7 @@ export class ChordPeer {
       this.speedUp();
     });
     this.probe = new Probe(components, { timeoutMs: this.config.requestTimeoutMs, gone: this.ring.gone });
-    this.periodic = new PeriodicSteps({ clock: components.clock, log: this.log });
+    this.periodic = new PeriodicSteps({ clock: components.clock, log: this.log }, { gridMs: this.config.timerGridMs });
     this.lookupContext = {
       self: this.self,
       transport: components.transport,

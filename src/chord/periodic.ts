@@ -26,9 +26,13 @@ export class PeriodicSteps<Name extends string> {
   private steps: Record<Name, PeriodicStep> | undefined;
   private active = false;
 
-  constructor(components: { clock: Clock; log: Logger }) {
+  /** Due times are rounded up to a multiple of this (ms of the clock); 1 or less: not rounded. */
+  private readonly gridMs: number;
+
+  constructor(components: { clock: Clock; log: Logger }, opts: { gridMs?: number } = {}) {
     this.clock = components.clock;
     this.log = components.log;
+    this.gridMs = opts.gridMs ?? 1;
   }
 
   get running(): boolean {
@@ -57,7 +61,7 @@ export class PeriodicSteps<Name extends string> {
     const handle = this.timers.get(name);
     const step = this.steps?.[name];
     if (!this.active || handle === undefined || step === undefined) return;
-    if (this.clock.now() + periodOf(step) >= (this.due.get(name) ?? 0)) return;
+    if (this.delayOf(step) + this.clock.now() >= (this.due.get(name) ?? 0)) return;
     this.clock.clearTimeout(handle);
     this.timers.delete(name);
     this.arm(name, step);
@@ -70,8 +74,19 @@ export class PeriodicSteps<Name extends string> {
     this.timers.clear();
   }
 
-  private arm(name: Name, step: PeriodicStep): void {
+  /**
+   * The step's period, stretched to end on the grid: many peers' timers in one thread then fall
+   * due together, and the thread wakes once for all of them instead of once for each.
+   */
+  private delayOf(step: PeriodicStep): number {
     const period = periodOf(step);
+    if (this.gridMs <= 1) return period;
+    const due = this.clock.now() + period;
+    return period + ((this.gridMs - (due % this.gridMs)) % this.gridMs);
+  }
+
+  private arm(name: Name, step: PeriodicStep): void {
+    const period = this.delayOf(step);
     this.due.set(name, this.clock.now() + period);
     const handle = this.clock.setTimeout(() => {
       this.timers.delete(name);

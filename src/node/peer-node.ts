@@ -21,6 +21,9 @@ export const NODE_DEFAULTS = Object.freeze({
   host: '127.0.0.1', // loopback unless told otherwise: a peer is not exposed by accident
   joinAttempts: 5, // joining races with other joiners; a few retries absorb that
   joinRetryMs: 200, // first pause between join attempts, doubled each time
+  // Maintenance falls due on this grid (ChordInit.timerGridMs): the peers of one host thread then
+  // share its wake-ups. Small next to any stabilize period a cluster uses (250 ms and up).
+  timerGridMs: 25,
 });
 
 export interface PeerNodeInit {
@@ -164,6 +167,7 @@ export class PeerNode {
         checkPredecessorIntervalMs: stabilizeMs,
         fingersPerRound: init.fingersPerRound,
         requestTimeoutMs,
+        timerGridMs: NODE_DEFAULTS.timerGridMs,
         routeCache: init.routeCache !== false,
         recursiveLookups: init.recursiveLookups !== false,
       },
