@@ -82,7 +82,9 @@ export class PeriodicSteps<Name extends string> {
     const period = periodOf(step);
     if (this.gridMs <= 1) return period;
     const due = this.clock.now() + period;
-    return period + ((this.gridMs - (due % this.gridMs)) % this.gridMs);
+    // Whole milliseconds: node keeps one timer list per distinct duration, and the system clock's
+    // fractional time would otherwise make every timer's duration distinct.
+    return Math.ceil(period + ((this.gridMs - (due % this.gridMs)) % this.gridMs));
   }
 
   private arm(name: Name, step: PeriodicStep): void {
