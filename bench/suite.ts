@@ -32,6 +32,9 @@ const { values } = parseFlags({
   // Seconds of unrecorded get load with the route cache before a size's cached runs; default N/100,
   // at least 2 and at most 10 (0: none, the cached runs then include the cache's warm-up).
   'cache-warmup': { type: 'string' },
+  // Seconds of unrecorded get load without the cache before a size's first recorded run; the same
+  // default (0: none, the first runs then measure the ring as it settles after ready).
+  'ring-warmup': { type: 'string' },
 });
 const quick = values.quick === true;
 const sizes = (values.peers ?? (quick ? '16,256' : '16,64,256,1024')).split(',').map(Number);
@@ -48,7 +51,11 @@ const routeCaches = values['route-cache'].split(',').map((v) => {
 const tag = values.tag;
 const cacheWarmupFlag = values['cache-warmup'] === undefined ? undefined : Number(values['cache-warmup']);
 if (cacheWarmupFlag !== undefined && !(cacheWarmupFlag >= 0)) throw new Error(`--cache-warmup takes seconds (0 or more), got ${values['cache-warmup']}`);
-const cacheWarmupS = (n: number): number => cacheWarmupFlag ?? (quick ? 1 : Math.min(10, Math.max(2, Math.round(n / 100))));
+const ringWarmupFlag = values['ring-warmup'] === undefined ? undefined : Number(values['ring-warmup']);
+if (ringWarmupFlag !== undefined && !(ringWarmupFlag >= 0)) throw new Error(`--ring-warmup takes seconds (0 or more), got ${values['ring-warmup']}`);
+const defaultWarmupS = (n: number): number => (quick ? 1 : Math.min(10, Math.max(2, Math.round(n / 100))));
+const cacheWarmupS = (n: number): number => cacheWarmupFlag ?? defaultWarmupS(n);
+const ringWarmupS = (n: number): number => ringWarmupFlag ?? defaultWarmupS(n);
 const clusterArgs = values['stabilize-ms'] ? ['--stabilize-ms', values['stabilize-ms']] : [];
 
 const ROOT = new URL('../../', import.meta.url); // dist/bench/suite.js -> repo root
@@ -90,18 +97,22 @@ for (const n of sizes) {
   const mine: Run[] = [];
   try {
     for (const rc of routeCaches) {
-      // The cached runs measure a ring that has been serving for a while: its entry peers' caches
-      // learned the owners' ranges, which takes each of N entry peers about N/9 routed requests
-      // (nine ranges per miss). A fresh cluster's first seconds are a warm-up curve, not the
-      // steady state; the uncached runs before never teach the cache (noRouteCache).
-      const warmS = cacheWarmupS(n);
-      if (rc && warmS > 0) {
+      // Every recorded run measures a ring that has been serving for a while. Right after ready a
+      // ring is still settling (at 1,024 peers its maintenance takes about half a core for 10-20 s),
+      // its workers' code is not yet optimised for serving, and the first c=1 runs came out at half
+      // the throughput of the later ones; so the first recorded run follows unrecorded get load
+      // without the cache, which teaches no cache (noRouteCache). The cached runs then measure
+      // entry peers whose caches have learned the owners' ranges, which takes each of N entry
+      // peers about N/9 routed requests (nine ranges per miss): another unrecorded warm-up with it.
+      const warmS = rc ? cacheWarmupS(n) : mine.length === 0 ? ringWarmupS(n) : 0;
+      if (warmS > 0) {
+        const what = rc ? 'route cache warm-up' : 'ring warm-up';
         try {
-          const w = await chordBench<BenchReport>(['--via', via, '--op', 'get', '--concurrency', '64', '--duration', String(warmS), '--warmup', '0']);
-          log(`N=${n} route cache warm-up (not recorded): ${warmS} s of get c=64, ${w.opsPerSec} ops/s, mean hops ${w.meanHops}`);
+          const w = await chordBench<BenchReport>(['--via', via, '--op', 'get', '--concurrency', '64', '--duration', String(warmS), '--warmup', '0', ...(rc ? [] : ['--no-route-cache'])]);
+          log(`N=${n} ${what} (not recorded): ${warmS} s of get c=64, ${w.opsPerSec} ops/s, mean hops ${w.meanHops}`);
         } catch (err) {
-          // Like a failed run: logged, and the cached runs go on (their first then warms the cache).
-          log(`N=${n} route cache warm-up FAILED: ${err instanceof Error ? err.message : String(err)}`);
+          // Like a failed run: logged, and the recorded runs go on (the first of them then warms).
+          log(`N=${n} ${what} FAILED: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
       for (const op of ops) {
@@ -197,7 +208,7 @@ const result = {
   date: new Date().toISOString(),
   node: process.version,
   command: process.argv.slice(2).join(' '),
-  settings: { sizes, workers, repeats, durationS, warmupS, ops, concurrencies, routeCaches, stabilizeMs: values['stabilize-ms'] ?? 'host default', cacheWarmupS: Object.fromEntries(sizes.map((n) => [n, cacheWarmupS(n)])) },
+  settings: { sizes, workers, repeats, durationS, warmupS, ops, concurrencies, routeCaches, stabilizeMs: values['stabilize-ms'] ?? 'host default', cacheWarmupS: Object.fromEntries(sizes.map((n) => [n, cacheWarmupS(n)])), ringWarmupS: Object.fromEntries(sizes.map((n) => [n, ringWarmupS(n)])) },
   micro,
   runs,
   summary: summaries,
