@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { AdminServer } from '../../src/host/admin-server.js';
 import { ClusterHost } from '../../src/host/cluster-host.js';
 import { PeerCounters, PlainHistogram, type PeerGauges } from '../../src/metrics/peer-metrics.js';
+import { renderMetrics } from '../../src/metrics/prometheus.js';
 import { ErrorCode, RingwireError } from '../../src/errors/errors.js';
 import { RingClient } from '../../src/net/client.js';
 import { parseExposition } from '../helpers/prom-text.js';
@@ -38,6 +39,57 @@ test('a peer counts each settled request by type and result, and the hops of cli
   assert.deepEqual(new Set(s.requests.map((r) => r.join(' '))), new Set(['get ok 1', 'get NOT_OWNER 1', 'get INTERNAL 1', 'ping ok 1']));
   assert.equal(s.latency['get']!.count, 3, 'every outcome is timed');
   assert.deepEqual([s.hops.count, s.hops.sum], [1, 3], 'hops of the answered get only');
+});
+
+test('the summed series are the sums of the peers\' series, and the pools add into them', async () => {
+  const types = ['get', 'routeLookup', 'getState'];
+  const samples = Array.from({ length: 5 }, (_, p) => {
+    const c = new PeerCounters();
+    // Peer p handles p + 1 requests of each type it sees; every third of them fails with NOT_OWNER.
+    for (const [k, type] of types.entries()) {
+      if ((p + k) % 4 === 3) continue; // some peers never see some types
+      for (let i = 0; i <= p; i++) {
+        if (i % 3 === 2) c.request(type, 'NOT_OWNER', 0.0003 * i);
+        else if (type === 'get') c.settled({ type: 'get', key: new Uint8Array([i]) }, { type: 'getReply', found: false, value: new Uint8Array(0), version: 0, hops: i % 4 }, undefined, 0.0002 * i);
+        else c.request(type, 'ok', 0.002 * i);
+      }
+    }
+    if (p % 2 === 1) c.frameRefused('FRAME_TOO_LARGE');
+    c.ringChanges = p;
+    const gauges: PeerGauges = { peer: String(p).padStart(40, '0'), addr: `127.0.0.1:${7000 + p}`, connectionsIn: p, connectionsOut: 1, reconnects: p % 2, stabilizeRounds: 10 * p, keys: p, records: 2 * p, bytes: 100 * p, replicasBelowTarget: p % 2 };
+    return c.sample(gauges);
+  });
+  const pools = [{ worker: 0, connectionsOut: 7, reconnects: 1 }, { worker: 1, connectionsOut: 3, reconnects: 2 }];
+  const all = parseExposition(await renderMetrics(samples, { pools }));
+  const sumsOnly = parseExposition(await renderMetrics(samples, { pools, perPeer: false }));
+  assert.equal(all.sum('ringwire_peers'), 5);
+  for (const type of types) {
+    for (const result of ['ok', 'NOT_OWNER']) {
+      const expected = samples.reduce((n, s) => n + (s.requests.find(([t, r]) => t === type && r === result)?.[2] ?? 0), 0);
+      assert.ok(expected > 0, `the fixture has ${type} ${result}`);
+      assert.equal(all.sum('ringwire_requests_total', { type, result }), expected, `${type} ${result}`);
+      assert.equal(all.sum('ringwire_peer_requests_total', { type, result }), expected);
+      assert.equal(sumsOnly.sum('ringwire_requests_total', { type, result }), expected);
+    }
+    const timed = samples.reduce((n, s) => n + (s.latency[type]?.count ?? 0), 0);
+    assert.equal(all.sum('ringwire_request_duration_seconds_count', { type }), timed);
+    assert.equal(all.sum('ringwire_request_duration_seconds_bucket', { type, le: '+Inf' }), timed);
+  }
+  assert.equal(all.sum('ringwire_request_duration_seconds_count'), all.sum('ringwire_peer_request_duration_seconds_count'));
+  assert.equal(all.sum('ringwire_request_duration_seconds_bucket', { le: '0.001' }), all.sum('ringwire_peer_request_duration_seconds_bucket', { le: '0.001' }));
+  assert.equal(all.sum('ringwire_lookup_hops_count'), all.sum('ringwire_peer_lookup_hops_count'));
+  assert.equal(all.sum('ringwire_lookup_hops_bucket', { le: '1' }), all.sum('ringwire_peer_lookup_hops_bucket', { le: '1' }));
+  assert.equal(all.sum('ringwire_frames_refused_total', { reason: 'FRAME_TOO_LARGE' }), 2);
+  for (const [name, field] of [['keys', 'keys'], ['records_stored', 'records'], ['bytes_stored', 'bytes'], ['stabilize_rounds_total', 'stabilizeRounds'], ['ring_changes_total', 'ringChanges'], ['replicas_below_target', 'replicasBelowTarget']] as const) {
+    const expected = samples.reduce((n, s) => n + s[field], 0);
+    assert.equal(all.sum(`ringwire_${name}`), expected, name);
+    assert.equal(sumsOnly.sum(`ringwire_${name}`), expected, name);
+  }
+  assert.equal(all.sum('ringwire_connections_open', { direction: 'in' }), 0 + 1 + 2 + 3 + 4);
+  assert.equal(all.sum('ringwire_connections_open', { direction: 'out' }), 5 + 7 + 3, 'each peer\'s own pool and the shared pools, in one series');
+  assert.equal(all.samples.filter((s) => s.name === 'ringwire_connections_open' && s.labels.direction === 'out').length, 1);
+  assert.equal(all.sum('ringwire_reconnects_total'), 2 + 1 + 2);
+  assert.equal(sumsOnly.samples.filter((s) => s.name.startsWith('ringwire_peer_')).length, 0);
 });
 
 test('cluster /metrics parses as Prometheus text; request, hop and key counters move with traffic', async (t) => {
