@@ -8,6 +8,7 @@ import { parseLogLevel } from '../src/log/logger.js';
 import { pinoLogger } from '../src/log/pino-logger.js';
 import { PeerNode } from '../src/node/peer-node.js';
 import { CHORD_DEFAULTS } from '../src/chord/peer.js';
+import type { PeerRef } from '../src/protocol/messages.js';
 import { idToHex } from '../src/ring/index.js';
 import { ClusterSecret, ConnectionPool, type TlsConfig } from '../src/wire/index.js';
 import type { PeerSnapshot, WorkerCommand, WorkerReply } from '../src/host/worker-protocol.js';
@@ -45,6 +46,17 @@ const pool = new ConnectionPool(
   },
 );
 
+/** Fingers as hex, each run of equal entries (a few dozen of the 160) encoded once. */
+function fingersHex(fingers: ReadonlyArray<PeerRef | null>): Array<string | null> {
+  let last: PeerRef | null = null;
+  let hex: string | null = null;
+  return fingers.map((f) => {
+    if (f !== last) hex = f ? idToHex(f.id) : null;
+    last = f;
+    return hex;
+  });
+}
+
 function snapshot(node: PeerNode, withFingers: boolean): PeerSnapshot {
   const { chord, store } = node;
   return {
@@ -53,7 +65,7 @@ function snapshot(node: PeerNode, withFingers: boolean): PeerSnapshot {
     worker: init.index,
     predecessor: chord.predecessor ? idToHex(chord.predecessor.id) : null,
     successors: chord.successors.map((s) => idToHex(s.id)),
-    fingers: withFingers ? chord.fingers.map((f) => (f ? idToHex(f.id) : null)) : [],
+    fingers: withFingers ? fingersHex(chord.fingers) : [],
     stabilizeRounds: chord.stabilizeRounds,
     keys: store.ownedKeyCount(),
     stored: store.recordCount(),

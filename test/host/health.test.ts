@@ -39,6 +39,15 @@ test('a wrong successor, predecessor or finger lowers the right fraction', () =>
   assert.match(h.problems[0]!, /successor/);
 });
 
+test('without fingers, the ring is still judged and fullyConsistent says it was not', () => {
+  const peers = perfect(ids).map((p) => ({ ...p, fingers: [] }));
+  const h = computeHealth(peers, 3, undefined, 8, false);
+  assert.equal(h.ringConsistent, 1);
+  assert.ok(Number.isNaN(h.fullyConsistent));
+  peers[2]!.predecessor = ids[0]!; // the true predecessor of 80.. is 40..
+  assert.equal(computeHealth(peers, 3, undefined, 8, false).ringConsistent, 0.75);
+});
+
 test('keys below their replica target are counted against the true replica set', () => {
   const key = '20' + '0'.repeat(38); // owner 40.., replicas 80.., c0..
   const ring = new TrueRing(ids);
