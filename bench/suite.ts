@@ -99,11 +99,11 @@ for (const n of sizes) {
     for (const rc of routeCaches) {
       // Every recorded run measures a ring that has been serving for a while. Right after ready a
       // ring is still settling (at 1,024 peers its maintenance takes about half a core for 10-20 s),
-      // its workers' code is not yet optimised for serving, and the first c=1 runs came out at half
-      // the throughput of the later ones; so the first recorded run follows unrecorded get load
-      // without the cache, which teaches no cache (noRouteCache). The cached runs then measure
-      // entry peers whose caches have learned the owners' ranges, which takes each of N entry
-      // peers about N/9 routed requests (nine ranges per miss): another unrecorded warm-up with it.
+      // and a size's first c=1 runs came out at half the throughput of its later ones; so the first
+      // recorded run follows unrecorded get load without the cache, which teaches no cache. The
+      // cached runs then measure entry peers whose caches have learned the owners' ranges, which
+      // takes each of N entry peers about N/9 routed requests (nine ranges per miss): another
+      // unrecorded warm-up, with the cache.
       const warmS = rc ? cacheWarmupS(n) : mine.length === 0 ? ringWarmupS(n) : 0;
       if (warmS > 0) {
         const what = rc ? 'route cache warm-up' : 'ring warm-up';

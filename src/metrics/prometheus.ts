@@ -13,7 +13,6 @@
 import promClient from 'prom-client';
 import type { HistogramSample, PeerMetricsSample, PoolMetricsSample } from './peer-metrics.js';
 
-
 /** The content type of the exposition (text format 0.0.4). */
 export const METRICS_CONTENT_TYPE = promClient.Registry.PROMETHEUS_CONTENT_TYPE;
 

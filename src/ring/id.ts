@@ -22,8 +22,8 @@ const ASCII = new TextDecoder();
 /**
  * 40 lowercase hex digits, the one text form of an id (JSON, logs, CLI). Decoded from ASCII codes
  * in one step: a string built by `+=` is a chain of 20 rope nodes, and a cluster's snapshot of
- * 1,024 peers' fingers made 164,000 of them per worker, most of the snapshot's time in the
- * garbage collector and in flattening them to post to the main thread.
+ * 1,024 peers' fingers made 164,000 of them per worker, and half of the snapshot's time went to
+ * the garbage collector.
  */
 export function idToHex(id: Id): string {
   for (let i = 0; i < ID_BYTES; i++) {
