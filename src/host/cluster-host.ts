@@ -219,16 +219,15 @@ export class ClusterHost {
   }
 
   /**
-   * Resolves once every live peer's successor list and predecessor match the true ring, with the
-   * health of that moment. Polls snapshots without fingers (a join of 1,024 peers polls about 140
-   * times), and checks the fingers once, at the end.
+   * Resolves once every live peer's successor list and predecessor match the true ring. Polls
+   * snapshots without fingers: a join of 1,024 peers polls about 140 times.
    */
-  async waitConsistent(timeoutMs: number = CLUSTER_DEFAULTS.consistencyTimeoutMs): Promise<Health> {
+  async waitConsistent(timeoutMs: number = CLUSTER_DEFAULTS.consistencyTimeoutMs): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { peers } = await this.snapshot(false, false);
       const health = computeHealth(peers, this.init.replicas, undefined, this.init.successors, false);
-      if (health.ringConsistent === 1 && health.peers === this.peers.size) return this.health(false);
+      if (health.ringConsistent === 1 && health.peers === this.peers.size) return;
       if (Date.now() > deadline) {
         throw new RingwireError(ErrorCode.TIMEOUT, `ring not consistent after ${timeoutMs} ms: ${health.problems.join('; ')}`);
       }

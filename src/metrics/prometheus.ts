@@ -117,7 +117,7 @@ export function sumSamples(samples: readonly PeerMetricsSample[]): PeerMetricsSa
       if (r) r[2] += n;
       else requests.set(key, [type, result, n]);
     }
-    for (const [type, h] of Object.entries(s.latency)) latency[type] = latency[type] ? mergeHistograms([latency[type]!, h], h.bounds) : mergeHistograms([h], h.bounds);
+    for (const [type, h] of Object.entries(s.latency)) latency[type] = mergeHistograms(latency[type] ? [latency[type]!, h] : [h], h.bounds);
     for (const [reason, n] of Object.entries(s.framesRefused)) framesRefused[reason] = (framesRefused[reason] ?? 0) + n;
     sum.connectionsIn += s.connectionsIn;
     sum.connectionsOut += s.connectionsOut;
