@@ -50,6 +50,9 @@ bench-messages: build ## messages per operation by type, counted by the peers (M
 bench-hotpath: build ## CPU per operation above the wire, one thread, no sockets (HOTPATH_ARGS="--op lookup --cache on")
 	$(NODE) dist/bench/hotpath.js $(HOTPATH_ARGS)
 
+bench-floor: build ## what node alone spends per small message over loopback TCP, one thread (FLOOR_ARGS="--concurrency 64")
+	$(NODE) dist/bench/wire/floor.js $(FLOOR_ARGS)
+
 bench-ab: build ## alternating A/B runs of this build against another commit: REF=<commit> (AB_ARGS="--rounds 5 --peers 256")
 	$(NODE) dist/bench/ab.js --ref $(REF) $(AB_ARGS)
 
