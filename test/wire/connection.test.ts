@@ -109,6 +109,42 @@ test('a request with no answer times out with TIMEOUT, and its late answer is dr
   assert.ok(conn.isOpen);
 });
 
+test('timeouts of different lengths on one connection: each request fails at its own deadline, answered ones never', async (t) => {
+  // A short timeout issued after a long one must not wait for it, and the long one must not be
+  // failed early.
+  const holdGets: Array<(r: Response) => void> = [];
+  const server = await startServer(t, {
+    onRequest: (req) => {
+      if (req.type === 'get') return new Promise<Response>((resolve) => holdGets.push(resolve));
+      return pingOnly(req);
+    },
+  });
+  const conn = await connect(t, server.addr);
+  const long = conn.request({ type: 'get', key: Uint8Array.of(1) }, { timeoutMs: 30_000 });
+  let longSettled = false;
+  long.then(() => (longSettled = true), () => (longSettled = true));
+  // Answered well before its deadline: must resolve, and the timer passing its deadline later changes nothing.
+  assert.equal((await conn.request({ type: 'ping' }, { timeoutMs: 40 })).type, 'pong');
+  const started = performance.now();
+  await assert.rejects(conn.request({ type: 'get', key: Uint8Array.of(2) }, { timeoutMs: 80 }), (e: unknown) => {
+    assert.ok(e instanceof RingwireError && e.code === ErrorCode.TIMEOUT, String(e));
+    assert.match(e.message, /get within 80 ms/);
+    return true;
+  });
+  const waited = performance.now() - started;
+  assert.ok(waited >= 75 && waited < 5000, `the 80 ms timeout fired after ${waited.toFixed(0)} ms`);
+  // A second short one after the first expired: the timer re-arms for it.
+  await assert.rejects(conn.request({ type: 'get', key: Uint8Array.of(3) }, { timeoutMs: 50 }), hasCode(ErrorCode.TIMEOUT));
+  assert.equal(longSettled, false);
+  assert.equal(conn.pendingCount, 1);
+  // The long request is still waiting, and its answer still reaches it.
+  await within(new Promise<void>((resolve) => { const check = (): void => { if (holdGets.length === 3) resolve(); else setTimeout(check, 5); }; check(); }), 2000, 'all gets reach the server');
+  holdGets[0]!({ type: 'getReply', found: true, value: Uint8Array.of(7), version: 1, hops: 0 });
+  const res = await long;
+  assert.equal(res.type === 'getReply' && res.value[0], 7);
+  assert.equal(conn.pendingCount, 0);
+});
+
 test('when the connection drops, every pending request rejects with CONNECTION_LOST', async (t) => {
   const arrived = deferred<void>();
   let count = 0;
