@@ -2,8 +2,8 @@
 // each round reported, and the process gone by itself when it is done (every server closed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runScript } from './run-script.js';
 
 const SCRIPT = fileURLToPath(new URL('../../bench/wire/floor.js', import.meta.url));
 
@@ -18,14 +18,7 @@ interface Report {
   wire: { cpuUsPerMessage: number; rounds: Array<{ cpuUsPerMessage: number; wallUsPerMessage: number }> };
 }
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [SCRIPT, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[]) => runScript(SCRIPT, args);
 
 test('bench-floor measures bare node and src/wire per message, round by round, and exits', async () => {
   for (const concurrency of ['1', '8']) {

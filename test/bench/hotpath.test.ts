@@ -2,8 +2,8 @@
 // report whose message and hop counts fit the routing it claims to measure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runScript } from './run-script.js';
 
 const SCRIPT = fileURLToPath(new URL('../../bench/hotpath.js', import.meta.url));
 
@@ -15,14 +15,7 @@ interface Report {
   rounds: Array<{ cpuUsPerOp: number; messagesPerOp: number; meanHops: number }>;
 }
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [SCRIPT, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[]) => runScript(SCRIPT, args);
 
 test('bench-hotpath reports CPU, messages and hops per get and per lookup on a 32-peer ring', async () => {
   const small = ['--peers', '32', '--ops', '300', '--rounds', '2', '--keys', '50', '--json'];
