@@ -16,7 +16,7 @@
  * The relay of the wire baseline spends about this per message, and a routed operation can only
  * add to it: `make bench-hotpath HOTPATH_ARGS=--tcp` measures a get's CPU in the same one-thread
  * setting, so its figure over the get's messages, against this one, is what Chord, protobuf and
- * the request bookkeeping cost per message (README, "The issue's targets").
+ * the request bookkeeping cost per message (README, "How far the targets are").
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { parseFlags } from '../args.js';
